@@ -1,0 +1,16 @@
+// Package smfake is an AWS Secrets Manager double for tests. It is an
+// [net/http.Handler] that speaks the awsJson1_1 wire protocol, so the real
+// aws-sdk-go-v2 secretsmanager client talks to it unchanged once its endpoint
+// points at an [net/http/httptest.Server] (BaseEndpoint in the client options
+// or AWS_ENDPOINT_URL_SECRETS_MANAGER).
+//
+// It serves GetSecretValue, BatchGetSecretValue and DescribeSecret from an
+// in-memory store keyed by region, account and name, resolving a SecretId
+// given as a full ARN, a partial ARN or a plain name the way AWS does. Faults
+// (error codes, latency, reset or truncated connections, malformed bodies)
+// can be injected per operation and per secret, and calls and secret reads
+// are counted so that tests can prove cache hits.
+//
+// Signatures are not verified; the region of a plain name is taken from the
+// SigV4 credential scope of the request.
+package smfake
