@@ -1,0 +1,267 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/maskresolver/maskresolver/internal/resolve"
+)
+
+// Route is the one path the function answers.
+const Route = "/v1/resolve"
+
+// Defaults and bounds of the handler.
+const (
+	DefaultMaxBodyBytes = 1 << 20
+	// maxReadBudget keeps Secrets Manager reads well inside API Gateway's
+	// 30 s integration timeout, whatever the function's own timeout.
+	maxReadBudget = 25 * time.Second
+	// The share of the invocation's remaining time held back for writing
+	// the answer, within these bounds.
+	minReserve = 100 * time.Millisecond
+	maxReserve = time.Second
+)
+
+// Access decides whether caller (an IAM principal ARN, or "" for a direct
+// invocation) may resolve a secret ARN.
+type Access func(caller, secretARN string) bool
+
+// Handler answers Lambda invocations. It implements lambda.Handler, taking
+// the raw event so that each source can be told apart and the payload is
+// decoded only once.
+type Handler struct {
+	resolver     *resolve.Resolver
+	maxBodyBytes int
+	access       Access
+	logger       *slog.Logger
+}
+
+// Option configures a Handler.
+type Option func(*Handler)
+
+// WithMaxBodyBytes limits the request body (PayloadTooLarge above it),
+// counted after base64 decoding.
+func WithMaxBodyBytes(n int) Option { return func(h *Handler) { h.maxBodyBytes = n } }
+
+// WithAccess sets the allowlist and caller rules; nil allows every secret.
+func WithAccess(a Access) Option { return func(h *Handler) { h.access = a } }
+
+// WithLogger sets the logger; lines carry paths, keys and ARNs, never values.
+func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.logger = l } }
+
+// New returns a Handler that resolves requests with r.
+func New(r *resolve.Resolver, opts ...Option) *Handler {
+	h := &Handler{resolver: r, maxBodyBytes: DefaultMaxBodyBytes, logger: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
+}
+
+// source is where an event came from, which decides the answer's shape.
+type source int
+
+const (
+	direct source = iota
+	httpAPI
+	restAPI
+)
+
+func (s source) String() string {
+	return [...]string{"direct", "http-api", "rest-api"}[s]
+}
+
+// request is an event reduced to what routing and resolving need.
+type request struct {
+	source source
+	method string
+	path   string
+	caller string
+	body   []byte
+}
+
+// answer is a response before it is shaped for its source.
+type answer struct {
+	status int
+	body   []byte
+	allow  bool // a 405 names the allowed method
+}
+
+// Invoke handles one event. It returns an error only when the answer
+// cannot be encoded, which does not happen for the types used here.
+func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
+	start := time.Now()
+	req := request{source: direct}
+	sum := summary{}
+	defer func() {
+		if p := recover(); p != nil {
+			// The panic value is not logged: it might hold data from the
+			// payload or a secret. Its kind and the stack are enough.
+			kind := fmt.Sprintf("%T", p)
+			if re, ok := p.(runtime.Error); ok {
+				kind = re.Error()
+			}
+			h.logger.ErrorContext(ctx, "recovered panic", "panic", kind, "stack", string(debug.Stack()))
+			sum.codes = []resolve.Code{codeInternalError}
+			out, err = shape(req.source, errorAnswer(codeInternalError, "internal error; the detail is in the function's log"))
+		}
+		h.logSummary(ctx, req, sum, start)
+	}()
+	var a answer
+	req, a = h.parse(payload)
+	if a.status == 0 {
+		a = h.route(ctx, req, &sum)
+	}
+	sum.status = a.status
+	return shape(req.source, a)
+}
+
+// parse reads an event. API Gateway events are told from a direct
+// invocation by their requestContext; a direct event is the request itself.
+func (h *Handler) parse(payload []byte) (request, answer) {
+	if !bytes.Contains(payload, []byte(`"requestContext"`)) {
+		return h.limited(request{source: direct, method: "POST", path: Route}, payload, false)
+	}
+	var probe struct {
+		Version    string  `json:"version"`
+		HTTPMethod *string `json:"httpMethod"`
+	}
+	if err := json.Unmarshal(payload, &probe); err != nil {
+		return request{source: direct}, errorAnswer(resolve.CodeInvalidRequest, "the event is not a JSON object: "+err.Error())
+	}
+	switch {
+	case probe.Version == "2.0":
+		var ev events.APIGatewayV2HTTPRequest
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			return request{source: httpAPI}, errorAnswer(resolve.CodeInvalidRequest, "malformed HTTP API event: "+err.Error())
+		}
+		r := request{source: httpAPI, method: ev.RequestContext.HTTP.Method, path: ev.RawPath}
+		if r.path == "" {
+			r.path = ev.RequestContext.HTTP.Path
+		}
+		// A named stage prefixes the raw path; $default does not.
+		if st := ev.RequestContext.Stage; st != "" && st != "$default" {
+			r.path = strings.TrimPrefix(r.path, "/"+st)
+		}
+		if az := ev.RequestContext.Authorizer; az != nil && az.IAM != nil {
+			r.caller = az.IAM.UserARN
+		}
+		return h.limited(r, []byte(ev.Body), ev.IsBase64Encoded)
+	case probe.HTTPMethod != nil:
+		var ev events.APIGatewayProxyRequest
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			return request{source: restAPI}, errorAnswer(resolve.CodeInvalidRequest, "malformed REST API event: "+err.Error())
+		}
+		r := request{source: restAPI, method: ev.HTTPMethod, path: ev.Path, caller: ev.RequestContext.Identity.UserArn}
+		return h.limited(r, []byte(ev.Body), ev.IsBase64Encoded)
+	default:
+		return h.limited(request{source: direct, method: "POST", path: Route}, payload, false)
+	}
+}
+
+// limited decodes a base64 body and applies MAX_BODY_BYTES, refusing an
+// oversized encoded body before decoding it.
+func (h *Handler) limited(r request, body []byte, b64 bool) (request, answer) {
+	tooLarge := errorAnswer(codePayloadTooLarge, "the body is larger than "+strconv.Itoa(h.maxBodyBytes)+" bytes (MAX_BODY_BYTES)")
+	if b64 {
+		if len(body) > base64.StdEncoding.EncodedLen(h.maxBodyBytes) {
+			return r, tooLarge
+		}
+		dec := make([]byte, base64.StdEncoding.DecodedLen(len(body)))
+		n, err := base64.StdEncoding.Decode(dec, body)
+		if err != nil {
+			return r, errorAnswer(resolve.CodeInvalidRequest, "the body is marked base64 but does not decode: "+err.Error())
+		}
+		body = dec[:n]
+	}
+	if len(body) > h.maxBodyBytes {
+		return r, tooLarge
+	}
+	r.body = body
+	return r, answer{}
+}
+
+func (h *Handler) route(ctx context.Context, r request, sum *summary) answer {
+	if r.path != Route {
+		return errorAnswer(codeNotFound, "no route "+strconv.Quote(r.path)+"; the function answers POST "+Route)
+	}
+	if r.method != "POST" {
+		a := errorAnswer(codeMethodNotAllowed, "method "+strconv.Quote(r.method)+" is not allowed on "+Route+"; use POST")
+		a.allow = true
+		return a
+	}
+	ctx, cancel := readDeadline(ctx)
+	defer cancel()
+	var allow resolve.Allow
+	if h.access != nil {
+		allow = func(arn string) bool { return h.access(r.caller, arn) }
+	}
+	res, err := h.resolver.Resolve(ctx, r.body, allow)
+	if err != nil {
+		re, ok := err.(*resolve.RequestError)
+		if !ok {
+			panic(err) // Resolve returns no other error; reaching here is a bug
+		}
+		sum.codes = []resolve.Code{re.Code}
+		return errorAnswer(re.Code, re.Message)
+	}
+	sum.result = res
+	if res.Failed > 0 {
+		sum.codes = res.Codes()
+		h.logFailures(ctx, res)
+		return answer{status: worst(sum.codes), body: res.AppendJSON(make([]byte, 0, res.Size()))}
+	}
+	return answer{status: 200, body: res.AppendJSON(make([]byte, 0, res.Size()))}
+}
+
+// readDeadline bounds the reads of one request: the invocation's deadline
+// less a reserve for answering, and never more than maxReadBudget.
+func readDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	budget := maxReadBudget
+	if dl, ok := ctx.Deadline(); ok {
+		left := time.Until(dl)
+		budget = min(budget, left-min(max(left/10, minReserve), maxReserve))
+	}
+	return context.WithTimeout(ctx, budget)
+}
+
+func errorAnswer(c resolve.Code, msg string) answer {
+	b := make([]byte, 0, 64+len(msg))
+	b = append(b, `{"error":{"code":`...)
+	b = strconv.AppendQuote(b, string(c))
+	b = append(b, `,"message":`...)
+	b, _ = appendJSONString(b, msg)
+	b = append(b, "}}"...)
+	return answer{status: status(c), body: b}
+}
+
+func appendJSONString(dst []byte, s string) ([]byte, error) {
+	q, err := json.Marshal(s)
+	return append(dst, q...), err
+}
+
+// shape wraps an answer for the event's source: the API Gateway proxy
+// response objects, or the bare body for a direct invocation.
+func shape(src source, a answer) ([]byte, error) {
+	if src == direct {
+		return a.body, nil
+	}
+	headers := map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"}
+	if a.allow {
+		headers["Allow"] = "POST"
+	}
+	if src == httpAPI {
+		return json.Marshal(events.APIGatewayV2HTTPResponse{StatusCode: a.status, Headers: headers, Body: string(a.body)})
+	}
+	return json.Marshal(events.APIGatewayProxyResponse{StatusCode: a.status, Headers: headers, Body: string(a.body)})
+}

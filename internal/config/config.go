@@ -1,0 +1,196 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults of SPEC §5, next to the settings that use them.
+const (
+	DefaultCacheTTL          = 5 * time.Minute
+	DefaultCacheMaxEntries   = 1000
+	DefaultCacheStaleIfError = 15 * time.Minute
+	DefaultMaxBodyBytes      = 1 << 20
+	DefaultMaxMasks          = 1000
+	DefaultMaxDepth          = 64
+)
+
+// Config is the validated configuration of one execution environment.
+type Config struct {
+	// Allowlist limits the secrets any caller may resolve; nil allows any ARN.
+	Allowlist Patterns
+	// CallerRules, when non-nil, limits which secrets each caller may resolve.
+	CallerRules []CallerRule
+
+	CacheTTL          time.Duration
+	CacheMaxEntries   int
+	CacheStaleIfError time.Duration
+
+	MaxBodyBytes int
+	MaxMasks     int
+	MaxDepth     int
+
+	LogLevel slog.Level
+}
+
+// CallerRule lets the callers it names resolve the secrets it names.
+type CallerRule struct {
+	Callers Patterns `json:"callers"`
+	Secrets Patterns `json:"secrets"`
+}
+
+// Allowed reports whether a secret ARN may be resolved by a caller. caller is
+// the IAM principal ARN of an API Gateway request, or "" for a direct
+// invocation, which matches only a rule whose callers hold "*".
+func (c *Config) Allowed(caller, secretARN string) bool {
+	if c.Allowlist != nil && !c.Allowlist.Match(secretARN) {
+		return false
+	}
+	if c.CallerRules == nil {
+		return true
+	}
+	for _, r := range c.CallerRules {
+		if r.matchesCaller(caller) && r.Secrets.Match(secretARN) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r CallerRule) matchesCaller(caller string) bool {
+	if caller == "" {
+		for _, p := range r.Callers {
+			if p == "*" {
+				return true
+			}
+		}
+		return false
+	}
+	return r.Callers.Match(caller)
+}
+
+// Load reads the configuration through lookup (os.LookupEnv in production).
+// All problems are reported together, each naming its variable.
+func Load(lookup func(string) (string, bool)) (Config, error) {
+	c := Config{
+		CacheTTL:          DefaultCacheTTL,
+		CacheMaxEntries:   DefaultCacheMaxEntries,
+		CacheStaleIfError: DefaultCacheStaleIfError,
+		MaxBodyBytes:      DefaultMaxBodyBytes,
+		MaxMasks:          DefaultMaxMasks,
+		MaxDepth:          DefaultMaxDepth,
+		LogLevel:          slog.LevelInfo,
+	}
+	var errs []error
+	get := func(name string) (string, bool) {
+		v, ok := lookup(name)
+		v = strings.TrimSpace(v)
+		return v, ok && v != ""
+	}
+	fail := func(name, v string, err error) {
+		errs = append(errs, fmt.Errorf("%s=%q: %w", name, v, err))
+	}
+
+	if v, ok := get("SECRET_ARN_ALLOWLIST"); ok {
+		ps, err := parsePatterns(strings.Split(v, ","))
+		switch {
+		case err != nil:
+			fail("SECRET_ARN_ALLOWLIST", v, err)
+		case len(ps) == 0:
+			fail("SECRET_ARN_ALLOWLIST", v, errors.New("no patterns (unset the variable to allow any ARN)"))
+		default:
+			c.Allowlist = ps
+		}
+	}
+	if v, ok := get("CALLER_RULES"); ok {
+		rules, err := parseCallerRules(v)
+		if err != nil {
+			fail("CALLER_RULES", v, err)
+		}
+		c.CallerRules = rules
+	}
+	duration := func(name string, dst *time.Duration, allowZero bool) {
+		v, ok := get(name)
+		if !ok {
+			return
+		}
+		d, err := time.ParseDuration(v)
+		switch {
+		case err != nil:
+			fail(name, v, errors.New("not a Go duration such as 5m or 30s"))
+		case d < 0 || (d == 0 && !allowZero):
+			fail(name, v, errors.New("must be positive"))
+		default:
+			*dst = d
+		}
+	}
+	integer := func(name string, dst *int, lo, hi int) {
+		v, ok := get(name)
+		if !ok {
+			return
+		}
+		n, err := strconv.Atoi(v)
+		switch {
+		case err != nil:
+			fail(name, v, errors.New("not an integer"))
+		case n < lo || n > hi:
+			fail(name, v, fmt.Errorf("must be between %d and %d", lo, hi))
+		default:
+			*dst = n
+		}
+	}
+	// A zero TTL disables caching within a request's lifetime only; a zero
+	// stale window disables serving stale values.
+	duration("CACHE_TTL", &c.CacheTTL, true)
+	duration("CACHE_STALE_IF_ERROR", &c.CacheStaleIfError, true)
+	integer("CACHE_MAX_ENTRIES", &c.CacheMaxEntries, 1, 1_000_000)
+	// API Gateway caps payloads at 10 MB; Lambda's synchronous invoke at 6 MB.
+	integer("MAX_BODY_BYTES", &c.MaxBodyBytes, 2, 10<<20)
+	integer("MAX_MASKS", &c.MaxMasks, 1, 100_000)
+	integer("MAX_DEPTH", &c.MaxDepth, 1, 10_000)
+
+	if v, ok := get("LOG_LEVEL"); ok {
+		var l slog.Level
+		if err := l.UnmarshalText([]byte(v)); err != nil {
+			fail("LOG_LEVEL", v, errors.New("must be debug, info, warn or error"))
+		}
+		c.LogLevel = l
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, fmt.Errorf("invalid configuration: %w", err)
+	}
+	return c, nil
+}
+
+func parseCallerRules(v string) ([]CallerRule, error) {
+	var raw []struct {
+		Callers []string `json:"callers"`
+		Secrets []string `json:"secrets"`
+	}
+	dec := json.NewDecoder(strings.NewReader(v))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf(`not a JSON list of {"callers": [...], "secrets": [...]}: %w`, err)
+	}
+	rules := make([]CallerRule, 0, len(raw))
+	for i, r := range raw {
+		callers, err := parsePatterns(r.Callers)
+		if err != nil {
+			return nil, fmt.Errorf("rule %d callers: %w", i, err)
+		}
+		secrets, err := parsePatterns(r.Secrets)
+		if err != nil {
+			return nil, fmt.Errorf("rule %d secrets: %w", i, err)
+		}
+		if len(callers) == 0 || len(secrets) == 0 {
+			return nil, fmt.Errorf("rule %d: needs at least one caller and one secret pattern", i)
+		}
+		rules = append(rules, CallerRule{Callers: callers, Secrets: secrets})
+	}
+	return rules, nil
+}

@@ -1,0 +1,326 @@
+package resolve
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/maskresolver/maskresolver/internal/mask"
+	"github.com/maskresolver/maskresolver/internal/secrets"
+)
+
+// Code names why a mask or a request failed, as in the HTTP contract.
+type Code string
+
+// Per-mask codes decided here; the codes of failed reads come from
+// secrets.Code.
+const (
+	CodeInvalidMask       Code = "InvalidMask"
+	CodeSecretNotAllowed  Code = "SecretNotAllowed"
+	CodeSecretNotKeyValue Code = "SecretNotKeyValue"
+	CodeKeyNotFound       Code = "KeyNotFound"
+)
+
+// Request-level codes: decided before any secret is read.
+const (
+	CodeInvalidRequest Code = "InvalidRequest"
+	CodeTooManyMasks   Code = "TooManyMasks"
+)
+
+// RequestError rejects a whole request before any secret is read.
+type RequestError struct {
+	Code    Code
+	Message string
+}
+
+func (e *RequestError) Error() string { return string(e.Code) + ": " + e.Message }
+
+// Store is what the resolver needs of internal/secrets.
+type Store interface {
+	Get(ctx context.Context, arns []string) ([]secrets.Result, secrets.Stats)
+}
+
+var _ Store = (*secrets.Store)(nil)
+
+// Defaults of the request limits, used when no option says otherwise.
+const (
+	DefaultMaxMasks = 1000
+	DefaultMaxDepth = 64
+)
+
+// Resolver resolves the masks of requests. Build one per execution
+// environment; it is safe for concurrent use.
+type Resolver struct {
+	store    Store
+	maxMasks int
+	maxDepth int
+}
+
+// Option configures a Resolver.
+type Option func(*Resolver)
+
+// WithMaxMasks limits masks per request (TooManyMasks above it).
+func WithMaxMasks(n int) Option { return func(r *Resolver) { r.maxMasks = n } }
+
+// WithMaxDepth limits the nesting depth of connection (InvalidRequest above it).
+func WithMaxDepth(n int) Option { return func(r *Resolver) { r.maxDepth = n } }
+
+// New returns a Resolver reading secrets from store.
+func New(store Store, opts ...Option) *Resolver {
+	r := &Resolver{store: store, maxMasks: DefaultMaxMasks, maxDepth: DefaultMaxDepth}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
+}
+
+// Allow decides whether a secret ARN (as written in the mask) may be read
+// for this request. nil allows every ARN.
+type Allow func(secretARN string) bool
+
+// MaskResult is the outcome for one mask, in payload order.
+type MaskResult struct {
+	Path string // RFC 6901 pointer to the string that held the mask
+	Key  string
+	ARN  string // as written in the mask; empty for an invalid mask
+	// Code is empty when the mask resolved (or verified, on a dry run).
+	Code    Code
+	Message string
+}
+
+// Result is the outcome of a request that was understood.
+type Result struct {
+	DryRun bool
+	Masks  []MaskResult
+	// Failed counts masks with a Code; when non-zero no value is returned.
+	Failed int
+	// Unique counts the distinct secrets named by valid masks.
+	Unique int
+	Stats  secrets.Stats
+
+	connection []byte // the payload to return: rewritten, or as sent
+}
+
+// Resolve parses body, the request object {"connection": …, "dry_run": …},
+// reads the secrets its masks name and returns the outcome. A request the
+// contract rejects as a whole is a *RequestError.
+func (r *Resolver) Resolve(ctx context.Context, body []byte, allow Allow) (*Result, error) {
+	sc := scanner{buf: body, maxDepth: r.maxDepth, maxMasks: r.maxMasks}
+	connStart, connEnd, dryRun, err := sc.request()
+	if err != nil {
+		var tm *tooManyMasks
+		if errors.As(err, &tm) {
+			return nil, &RequestError{Code: CodeTooManyMasks, Message: tm.Error()}
+		}
+		return nil, &RequestError{Code: CodeInvalidRequest, Message: err.Error()}
+	}
+	res := &Result{DryRun: dryRun, Masks: make([]MaskResult, len(sc.matches))}
+
+	// Name each mask's secret once; look up each secret once.
+	index := make(map[string]int)
+	var arns []string
+	slot := make([]int, len(sc.matches)) // mask -> index into arns, or -1
+	for _, h := range sc.holders {
+		for i := h.first; i < h.first+h.n; i++ {
+			m := sc.matches[i]
+			mr := &res.Masks[i]
+			mr.Path = h.path
+			slot[i] = -1
+			if m.Err != nil {
+				mr.Code, mr.Message = CodeInvalidMask, m.Err.Error()
+				continue
+			}
+			mr.Key = m.Mask.Key
+			// The ARN as written: what follows "<prefix><key>:" up to "}}",
+			// taken as a substring so no mask costs an allocation here.
+			mr.ARN = h.value[m.Start+len(mask.Prefix)+len(m.Mask.Key)+1 : m.End-2]
+			if allow != nil && !allow(mr.ARN) {
+				mr.Code, mr.Message = CodeSecretNotAllowed, "the secret is outside the secrets this caller may resolve (SECRET_ARN_ALLOWLIST, CALLER_RULES)"
+				continue
+			}
+			j, ok := index[mr.ARN]
+			if !ok {
+				j = len(arns)
+				index[mr.ARN] = j
+				arns = append(arns, mr.ARN)
+			}
+			slot[i] = j
+		}
+	}
+	res.Unique = len(arns)
+
+	var got []secrets.Result
+	if len(arns) > 0 {
+		got, res.Stats = r.store.Get(ctx, arns)
+	}
+	values := make([]string, len(sc.matches))
+	for i := range res.Masks {
+		mr := &res.Masks[i]
+		if slot[i] >= 0 {
+			values[i], mr.Code, mr.Message = lookup(got[slot[i]], mr.Key)
+		}
+		if mr.Code != "" {
+			res.Failed++
+		}
+	}
+	switch {
+	case res.Failed > 0:
+	case dryRun || len(sc.holders) == 0:
+		res.connection = body[connStart:connEnd]
+	default:
+		res.connection = rewrite(body[connStart:connEnd], connStart, sc.holders, sc.matches, values)
+	}
+	return res, nil
+}
+
+func lookup(r secrets.Result, key string) (value string, code Code, msg string) {
+	if r.Err != nil {
+		return "", Code(r.Err.Code), r.Err.Message()
+	}
+	switch r.Secret.Kind {
+	case secrets.Binary:
+		return "", CodeSecretNotKeyValue, "the secret is binary (SecretBinary), not a JSON object of key/value pairs"
+	case secrets.NotObject:
+		return "", CodeSecretNotKeyValue, "the secret's SecretString is not a JSON object of key/value pairs"
+	}
+	v, ok := r.Secret.Lookup(key)
+	if !ok {
+		return "", CodeKeyNotFound, fmt.Sprintf("the secret has no key %s", strconv.Quote(key))
+	}
+	return v, "", ""
+}
+
+// rewrite copies conn (which starts at offset base of the body) and
+// re-encodes only the strings that hold masks, with each mask replaced by
+// its value. Inserted values are written once and never scanned again.
+func rewrite(conn []byte, base int, holders []holder, matches []mask.Match, values []string) []byte {
+	size := len(conn)
+	for _, v := range values {
+		size += len(v)
+	}
+	out := make([]byte, 0, size+size/16)
+	at := 0
+	for _, h := range holders {
+		out = append(out, conn[at:h.start-base]...)
+		out = append(out, '"')
+		prev := 0
+		for i := h.first; i < h.first+h.n; i++ {
+			m := matches[i]
+			out = appendString(out, h.value[prev:m.Start])
+			out = appendString(out, values[i])
+			prev = m.End
+		}
+		out = appendString(out, h.value[prev:])
+		out = append(out, '"')
+		at = h.end - base
+	}
+	return append(out, conn[at:]...)
+}
+
+// request scans the request object: exactly the members "connection"
+// (required, any JSON value) and "dry_run" (optional boolean), once each.
+func (s *scanner) request() (connStart, connEnd int, dryRun bool, err error) {
+	s.skipSpace()
+	if s.pos >= len(s.buf) || s.buf[s.pos] != '{' {
+		if s.pos >= len(s.buf) {
+			return 0, 0, false, s.errorf("the body is empty; expected a JSON object")
+		}
+		return 0, 0, false, s.errorf("the body is not a JSON object")
+	}
+	s.pos++
+	seenConn, seenDry := false, false
+	s.skipSpace()
+	if s.pos < len(s.buf) && s.buf[s.pos] == '}' {
+		s.pos++
+	} else {
+		for {
+			s.skipSpace()
+			if s.pos >= len(s.buf) || s.buf[s.pos] != '"' {
+				return 0, 0, false, s.errorf("expected a member name")
+			}
+			start := s.pos
+			esc, err := s.stringToken()
+			if err != nil {
+				return 0, 0, false, err
+			}
+			name := s.buf[start+1 : s.pos-1]
+			if esc {
+				name = appendUnescape(nil, name)
+			}
+			s.skipSpace()
+			if s.pos >= len(s.buf) || s.buf[s.pos] != ':' {
+				return 0, 0, false, s.errorf("expected ':' after a member name")
+			}
+			s.pos++
+			s.skipSpace()
+			switch {
+			case string(name) == "connection" && !seenConn:
+				seenConn = true
+				connStart = s.pos
+				if err := s.value(0); err != nil {
+					return 0, 0, false, err
+				}
+				connEnd = s.pos
+			case string(name) == "dry_run" && !seenDry:
+				seenDry = true
+				switch {
+				case bytes.HasPrefix(s.buf[s.pos:], []byte("true")):
+					dryRun = true
+					s.pos += 4
+				case bytes.HasPrefix(s.buf[s.pos:], []byte("false")):
+					s.pos += 5
+				default:
+					return 0, 0, false, s.errorf(`"dry_run" must be true or false`)
+				}
+			case string(name) == "connection" || string(name) == "dry_run":
+				return 0, 0, false, s.errorf("duplicate member %q", name)
+			default:
+				return 0, 0, false, s.errorf("unknown member %s (expected \"connection\" and optional \"dry_run\")", truncQuote(name))
+			}
+			s.skipSpace()
+			if s.pos >= len(s.buf) {
+				return 0, 0, false, s.errorf("unexpected end of JSON in the request object")
+			}
+			if s.buf[s.pos] == ',' {
+				s.pos++
+				continue
+			}
+			if s.buf[s.pos] != '}' {
+				return 0, 0, false, s.errorf("expected ',' or '}' in the request object")
+			}
+			s.pos++
+			break
+		}
+	}
+	s.skipSpace()
+	if s.pos != len(s.buf) {
+		return 0, 0, false, s.errorf("unexpected data after the request object")
+	}
+	if !seenConn {
+		return 0, 0, false, &syntaxError{offset: 0, msg: `the request has no "connection" member`}
+	}
+	return connStart, connEnd, dryRun, nil
+}
+
+func truncQuote(b []byte) string {
+	const max = 64
+	if len(b) > max {
+		return strconv.Quote(string(b[:max])) + "..."
+	}
+	return strconv.Quote(string(b))
+}
+
+// Codes lists the distinct codes of the failed masks, in first-seen order.
+func (r *Result) Codes() []Code {
+	var codes []Code
+	for i := range r.Masks {
+		c := r.Masks[i].Code
+		if c != "" && !slices.Contains(codes, c) {
+			codes = append(codes, c)
+		}
+	}
+	return codes
+}

@@ -1,0 +1,9 @@
+// Package secrets reads secret values from AWS Secrets Manager for the
+// resolver: one read per unique secret per request, a client per region taken
+// from the ARN, a bounded warm cache shared by the invocations of one
+// execution environment, and failures sorted into the few classes the HTTP
+// contract knows (see Code).
+//
+// A Secret is parsed once when it is read, so that warm lookups cost a map
+// access. Nothing in this package logs or formats a secret value.
+package secrets

@@ -1,0 +1,97 @@
+package secrets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/smithy-go"
+)
+
+// Code is the class of a failed read, as named in the HTTP contract.
+type Code string
+
+// The classes of a failed read.
+const (
+	CodeNotFound          Code = "SecretNotFound"
+	CodeAccessDenied      Code = "AccessDenied"
+	CodeDecryptionFailure Code = "DecryptionFailure"
+	CodeThrottled         Code = "Throttled"
+	CodeTimeout           Code = "Timeout"
+	CodeUpstream          Code = "UpstreamError"
+)
+
+// Error is a failed read of one secret. Its Error text carries the SDK's
+// detail for the log; Message is the text safe to return to a caller, which
+// names the secret but not the function's role or account internals.
+type Error struct {
+	Code Code
+	ARN  string
+	Err  error
+	// Transient is true for failures that may pass on their own (throttling,
+	// a 5xx, a timeout), the only ones a stale cached value may paper over.
+	Transient bool
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("read %s: %s: %v", e.ARN, e.Code, e.Err) }
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Message describes the failure for the caller.
+func (e *Error) Message() string {
+	switch e.Code {
+	case CodeNotFound:
+		return "secret not found (or marked for deletion)"
+	case CodeAccessDenied:
+		return "the function's role may not read this secret"
+	case CodeDecryptionFailure:
+		return "Secrets Manager could not decrypt the secret with its KMS key"
+	case CodeThrottled:
+		return "Secrets Manager throttled the read after retries"
+	case CodeTimeout:
+		return "the read did not finish before the request's deadline"
+	default:
+		return "Secrets Manager failed after retries"
+	}
+}
+
+// classify sorts an SDK error into a Code by its modelled type or API error
+// code, never by message text. Deleted secrets arrive as
+// InvalidRequestException and are told apart by the caller with
+// DescribeSecret, since the exception alone does not say why.
+func classify(arn string, err error) *Error {
+	e := &Error{ARN: arn, Err: err, Code: CodeUpstream}
+	var (
+		notFound *types.ResourceNotFoundException
+		decrypt  *types.DecryptionFailure
+		internal *types.InternalServiceError
+		apiErr   smithy.APIError
+		netErr   net.Error
+	)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		e.Code, e.Transient = CodeTimeout, true
+	case errors.As(err, &notFound):
+		e.Code = CodeNotFound
+	case errors.As(err, &decrypt):
+		e.Code = CodeDecryptionFailure
+	case errors.As(err, &internal):
+		e.Transient = true
+	case errors.As(err, &apiErr) && apiErr.ErrorCode() == "AccessDeniedException":
+		e.Code = CodeAccessDenied
+	case retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err).Bool():
+		e.Code, e.Transient = CodeThrottled, true
+	case errors.As(err, &netErr) && netErr.Timeout():
+		e.Code, e.Transient = CodeTimeout, true
+	case errors.As(err, &apiErr):
+		// Another modelled error: a 4xx the function cannot fix by waiting.
+	default:
+		// Connection resets, truncated or malformed answers: transport
+		// trouble that the retryer already retried.
+		e.Transient = true
+	}
+	return e
+}
