@@ -11,9 +11,9 @@ type Kind int
 
 // The kinds of secret value. Only KeyValue secrets have keys to look up.
 const (
-	KeyValue Kind = iota // SecretString holding a JSON object
-	Binary               // SecretBinary
-	NotObject            // SecretString that is not a JSON object
+	KeyValue  Kind = iota // SecretString holding a JSON object
+	Binary                // SecretBinary
+	NotObject             // SecretString that is not a JSON object
 )
 
 // Secret is a value read from Secrets Manager, parsed for key lookups.
