@@ -1,0 +1,277 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/maskresolver/maskresolver/internal/api"
+	"github.com/maskresolver/maskresolver/internal/resolve"
+	"github.com/maskresolver/maskresolver/internal/secrets"
+)
+
+const (
+	arn    = "arn:aws:secretsmanager:us-east-1:137149879143:secret:prod-jira-credentials-FsmeTs"
+	value  = "jira-demo-3f9c2a"
+	mask   = "{{workato:sm:prod.jira.secret.key:" + arn + "}}"
+	caller = "arn:aws:iam::137149879143:role/workato-connector"
+)
+
+type store struct {
+	err   *secrets.Error
+	panic bool
+	delay time.Duration
+}
+
+func (s store) Get(ctx context.Context, arns []string) ([]secrets.Result, secrets.Stats) {
+	if s.panic {
+		var m map[string]int
+		m["boom"]++ // a nil map write: a runtime error, as a real bug would be
+	}
+	out := make([]secrets.Result, len(arns))
+	for i, a := range arns {
+		switch {
+		case s.delay > 0:
+			select {
+			case <-time.After(s.delay):
+			case <-ctx.Done():
+				out[i].Err = &secrets.Error{Code: secrets.CodeTimeout, ARN: a, Err: ctx.Err()}
+				continue
+			}
+			fallthrough
+		case s.err == nil:
+			out[i].Secret = secrets.NewSecret(a, `{"prod.jira.secret.key":"`+value+`"}`)
+		default:
+			out[i].Err = s.err
+		}
+	}
+	return out, secrets.Stats{}
+}
+
+func handler(s store, logs *bytes.Buffer, opts ...api.Option) *api.Handler {
+	l := slog.New(api.NewLogHandler(logs, slog.LevelDebug, ""))
+	return api.New(resolve.New(s), append([]api.Option{api.WithLogger(l)}, opts...)...)
+}
+
+const reqBody = `{"connection":{"client_secret":"` + mask + `"}}`
+
+func httpEvent(method, path, body string, b64 bool) []byte {
+	ev := events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: "$default", RawPath: path, Body: body, IsBase64Encoded: b64,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			Stage: "$default",
+			HTTP:  events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path},
+			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+				IAM: &events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{UserARN: caller},
+			},
+		},
+	}
+	b, _ := json.Marshal(ev)
+	return b
+}
+
+func restEvent(method, path, body string) []byte {
+	ev := events.APIGatewayProxyRequest{HTTPMethod: method, Path: path, Resource: path, Body: body,
+		RequestContext: events.APIGatewayProxyRequestContext{Stage: "prod", Identity: events.APIGatewayRequestIdentity{UserArn: caller}}}
+	b, _ := json.Marshal(ev)
+	return b
+}
+
+// answer is a proxy response reduced to what the tests check.
+type answer struct {
+	StatusCode int
+	Headers    map[string]string
+	Body       string
+}
+
+func invoke(t *testing.T, h *api.Handler, event []byte) answer {
+	t.Helper()
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
+	out, err := h.Invoke(ctx, event)
+	if err != nil {
+		t.Fatalf("Invoke: %v", err)
+	}
+	var a answer
+	if err := json.Unmarshal(out, &a); err != nil {
+		t.Fatalf("answer %s: %v", out, err)
+	}
+	return a
+}
+
+func errorCode(t *testing.T, body string) string {
+	t.Helper()
+	var e struct{ Error struct{ Code, Message string } }
+	if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error.Message == "" {
+		t.Fatalf("error body %s: %v", body, err)
+	}
+	return e.Error.Code
+}
+
+func TestRoutes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		event  []byte
+		status int
+		code   string
+	}{
+		{"http api resolve", httpEvent("POST", "/v1/resolve", reqBody, false), 200, ""},
+		{"http api base64", httpEvent("POST", "/v1/resolve", base64.StdEncoding.EncodeToString([]byte(reqBody)), true), 200, ""},
+		{"rest api resolve", restEvent("POST", "/v1/resolve", reqBody), 200, ""},
+		{"other path", httpEvent("POST", "/v1/other", reqBody, false), 404, "NotFound"},
+		{"trailing slash", httpEvent("POST", "/v1/resolve/", reqBody, false), 404, "NotFound"},
+		{"wrong method", httpEvent("GET", "/v1/resolve", "", false), 405, "MethodNotAllowed"},
+		{"rest wrong method", restEvent("PUT", "/v1/resolve", reqBody), 405, "MethodNotAllowed"},
+		{"bad base64", httpEvent("POST", "/v1/resolve", "!!!", true), 400, "InvalidRequest"},
+		{"not json", httpEvent("POST", "/v1/resolve", "hello", false), 400, "InvalidRequest"},
+		{"too large", httpEvent("POST", "/v1/resolve", `{"connection":"`+strings.Repeat("x", 300)+`"}`, false), 413, "PayloadTooLarge"},
+		{"too large base64", httpEvent("POST", "/v1/resolve", base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("x"), 300)), true), 413, "PayloadTooLarge"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var logs bytes.Buffer
+			a := invoke(t, handler(store{}, &logs, api.WithMaxBodyBytes(200)), tt.event)
+			if a.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", a.StatusCode, tt.status, a.Body)
+			}
+			if a.Headers["Content-Type"] != "application/json" || a.Headers["Cache-Control"] != "no-store" {
+				t.Errorf("headers %v", a.Headers)
+			}
+			if tt.status == 405 && a.Headers["Allow"] != "POST" {
+				t.Errorf("405 without Allow: POST: %v", a.Headers)
+			}
+			if tt.code != "" {
+				if got := errorCode(t, a.Body); got != tt.code {
+					t.Errorf("code %s, want %s", got, tt.code)
+				}
+				return
+			}
+			var ok struct{ Connection struct{ ClientSecret string `json:"client_secret"` } }
+			if err := json.Unmarshal([]byte(a.Body), &ok); err != nil || ok.Connection.ClientSecret != value {
+				t.Errorf("body %s", a.Body)
+			}
+			if strings.Contains(logs.String(), value) {
+				t.Errorf("a secret value reached the log: %s", logs.String())
+			}
+			if !strings.Contains(logs.String(), `"requestId":"req-1"`) {
+				t.Errorf("summary line without request id: %s", logs.String())
+			}
+		})
+	}
+}
+
+func TestDirectInvocation(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	h := handler(store{}, &logs)
+	out, err := h.Invoke(context.Background(), []byte(reqBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"connection":{"client_secret":"` + value + `"},"masks":[{"path":"/connection/client_secret","key":"prod.jira.secret.key","secret_arn":"` + arn + `","status":"resolved"}]}`
+	if string(out) != want {
+		t.Errorf("got  %s\nwant %s", out, want)
+	}
+	// A request the function understood but rejects is still an answer,
+	// never a Lambda function error.
+	out, err = h.Invoke(context.Background(), []byte(`{"nope":1}`))
+	if err != nil || errorCode(t, string(out)) != "InvalidRequest" {
+		t.Errorf("bad direct request: %s, %v", out, err)
+	}
+}
+
+func TestStatusOfFailures(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		code   secrets.Code
+		status int
+	}{
+		{secrets.CodeNotFound, 422}, {secrets.CodeAccessDenied, 422},
+		{secrets.CodeDecryptionFailure, 502}, {secrets.CodeUpstream, 502},
+		{secrets.CodeThrottled, 503}, {secrets.CodeTimeout, 503},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.code), func(t *testing.T) {
+			t.Parallel()
+			var logs bytes.Buffer
+			h := handler(store{err: &secrets.Error{Code: tt.code, ARN: arn}}, &logs)
+			a := invoke(t, h, httpEvent("POST", "/v1/resolve", reqBody, false))
+			if a.StatusCode != tt.status || errorCode(t, a.Body) != "MaskResolutionFailed" {
+				t.Errorf("status %d body %s, want %d", a.StatusCode, a.Body, tt.status)
+			}
+		})
+	}
+}
+
+func TestHighestStatusWins(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	h := handler(store{err: &secrets.Error{Code: secrets.CodeThrottled, ARN: arn}}, &logs)
+	body := `{"connection":["{{workato:sm:k:bad}}","` + mask + `"]}`
+	a := invoke(t, h, httpEvent("POST", "/v1/resolve", body, false))
+	if a.StatusCode != 503 {
+		t.Errorf("status %d, want 503 (5xx over 4xx): %s", a.StatusCode, a.Body)
+	}
+}
+
+func TestPanicBecomes500(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	h := handler(store{panic: true}, &logs)
+	a := invoke(t, h, httpEvent("POST", "/v1/resolve", reqBody, false))
+	if a.StatusCode != 500 || errorCode(t, a.Body) != "InternalError" {
+		t.Fatalf("status %d body %s", a.StatusCode, a.Body)
+	}
+	if strings.Contains(a.Body, "nil map") || !strings.Contains(logs.String(), "nil map") {
+		t.Errorf("the detail must go to the log, not the body: body %s", a.Body)
+	}
+	out, err := h.Invoke(context.Background(), []byte(reqBody))
+	if err != nil || errorCode(t, string(out)) != "InternalError" {
+		t.Errorf("direct panic: %s %v", out, err)
+	}
+}
+
+func TestCallerAccess(t *testing.T) {
+	t.Parallel()
+	var seen []string
+	access := func(c, a string) bool { seen = append(seen, c); return c == caller }
+	var logs bytes.Buffer
+	h := handler(store{}, &logs, api.WithAccess(access))
+	if a := invoke(t, h, httpEvent("POST", "/v1/resolve", reqBody, false)); a.StatusCode != 200 {
+		t.Errorf("allowed caller: %d %s", a.StatusCode, a.Body)
+	}
+	out, _ := h.Invoke(context.Background(), []byte(reqBody))
+	if !strings.Contains(string(out), "SecretNotAllowed") {
+		t.Errorf("direct invocation has no caller and must be refused: %s", out)
+	}
+	if len(seen) != 2 || seen[0] != caller || seen[1] != "" {
+		t.Errorf("access saw callers %q", seen)
+	}
+}
+
+func TestDeadline(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	h := handler(store{delay: time.Minute}, &logs)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	out, err := h.Invoke(ctx, []byte(reqBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(start) >= 500*time.Millisecond {
+		t.Errorf("answered after the deadline (%v)", time.Since(start))
+	}
+	if !strings.Contains(string(out), `"code":"Timeout"`) {
+		t.Errorf("want a Timeout mask: %s", out)
+	}
+}
