@@ -107,7 +107,9 @@ func invoke(t *testing.T, h *api.Handler, event []byte) answer {
 
 func errorCode(t *testing.T, body string) string {
 	t.Helper()
-	var e struct{ Error struct{ Code, Message string } }
+	var e struct {
+		Error struct{ Code, Message string }
+	}
 	if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error.Message == "" {
 		t.Fatalf("error body %s: %v", body, err)
 	}
@@ -154,7 +156,11 @@ func TestRoutes(t *testing.T) {
 				}
 				return
 			}
-			var ok struct{ Connection struct{ ClientSecret string `json:"client_secret"` } }
+			var ok struct {
+				Connection struct {
+					ClientSecret string `json:"client_secret"`
+				}
+			}
 			if err := json.Unmarshal([]byte(a.Body), &ok); err != nil || ok.Connection.ClientSecret != value {
 				t.Errorf("body %s", a.Body)
 			}
