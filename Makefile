@@ -1,0 +1,86 @@
+# maskresolver — build, run locally, test and deploy.
+#
+#   make run      the function behind a local API-Gateway-like front, with a
+#                 Secrets Manager double (SECRETS_MANAGER=aws: the real one)
+#   make invoke   each events/*.json straight to the function, as
+#                 `sam local invoke -e` does, without Docker
+#   make test     the README's test command
+#   make deploy   sam build && sam deploy --guided
+
+GO ?= go
+
+# The Lambda flags: static, stripped, and without the net/rpc runtime
+# (provided.al2023 speaks only the Runtime API).
+GOFLAGS_LAMBDA = -trimpath -ldflags "-s -w" -tags lambda.norpc
+
+# The emulator, built once: it starts faster than `go tool aws-lambda-rie`,
+# which checks its build on every start.
+RIE = build/aws-lambda-rie
+RIE_PKG = github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
+
+# Extra devserver flags, e.g. RUN_FLAGS='-addr 127.0.0.1:8080 -secrets my.json'.
+RUN_FLAGS ?=
+# `sam local invoke --env-vars events/env.json`, here too.
+INVOKE_FLAGS ?= -env-vars events/env.json
+INVOKE_EVENTS ?= events/*.json
+
+# Fuzz targets as <package>:<FuzzName>; by default every one found in a
+# _test.go, e.g. ./internal/mask:FuzzFind. Set or extend to choose.
+FUZZ_TARGETS ?= $(shell grep -rHoE --include='*_test.go' --exclude-dir=.aws-sam --exclude-dir=build \
+	--exclude-dir=testdata '^func Fuzz[A-Za-z0-9_]+' . | sed -E 's|/[^/]+_test\.go:func |:|' | sort -u)
+FUZZTIME ?= 30s
+
+.PHONY: all build build-ResolverFunction build-local rie devserver run invoke test bench fuzz lint deploy clean
+
+all: lint test build
+
+build:
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(GOFLAGS_LAMBDA) -o build/arm64/bootstrap ./cmd/resolver
+
+# SAM's makefile build method (Metadata.BuildMethod: makefile) calls this
+# target with ARTIFACTS_DIR set.
+build-ResolverFunction:
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./cmd/resolver
+
+build-local:
+	CGO_ENABLED=0 $(GO) build $(GOFLAGS_LAMBDA) -o build/local/bootstrap ./cmd/resolver
+
+rie: $(RIE)
+
+$(RIE): go.mod go.sum
+	$(GO) build -o $@ $(RIE_PKG)
+
+# The devserver is built and then run rather than `go run`: `go run` exits 1
+# when Ctrl-C stops its program, and make would report the run as failed.
+devserver:
+	$(GO) build -o build/devserver ./cmd/devserver
+
+run: build-local $(RIE) devserver
+	build/devserver -rie $(RIE) $(RUN_FLAGS)
+
+invoke: build-local $(RIE) devserver
+	build/devserver -rie $(RIE) -invoke '$(INVOKE_EVENTS)' $(INVOKE_FLAGS)
+
+test:
+	$(GO) test -race ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "$(GO) test -run '^\$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME) $$pkg"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+	done
+
+lint:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt -l: these files need gofmt:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	cfn-lint template.yaml
+
+deploy:
+	sam build && sam deploy --guided
+
+clean:
+	rm -rf build .aws-sam

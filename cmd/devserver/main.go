@@ -1,0 +1,53 @@
+// Command devserver runs the maskresolver function locally behind an
+// API-Gateway-like HTTP front, with no AWS account: the built bootstrap runs
+// under the Lambda Runtime Interface Emulator (what `sam local` runs in its
+// container) and reads secrets from the Secrets Manager double seeded from
+// events/secrets.json. `make run` starts it.
+//
+// With -invoke it instead posts each matching event file straight to the
+// function, as `sam local invoke -e` does, prints the results and exits.
+//
+// SECRETS_MANAGER=aws (or -secrets-manager=aws) skips the double: the
+// function then reads real secrets with the developer's credentials.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() { os.Exit(devserver()) }
+
+func devserver() int {
+	o := options{stdout: os.Stdout, logs: os.Stderr}
+	sm := os.Getenv("SECRETS_MANAGER")
+	if sm == "" {
+		sm = smFake
+	}
+	flag.StringVar(&o.addr, "addr", "127.0.0.1:3000", "listen address of the HTTP front")
+	flag.StringVar(&o.secrets, "secrets", "events/secrets.json", "seed file of the Secrets Manager double")
+	flag.StringVar(&o.bootstrap, "bootstrap", "build/local/bootstrap", "the function built for this host (make build-local)")
+	flag.StringVar(&o.rie, "rie", "", "a prebuilt aws-lambda-rie binary (default: go tool aws-lambda-rie)")
+	flag.StringVar(&o.secretsManager, "secrets-manager", sm, `"fake" (the double) or "aws" (the real service; default from SECRETS_MANAGER)`)
+	flag.StringVar(&o.caller, "caller", "arn:aws:iam::137149879143:role/local-developer", "IAM principal ARN the front reports as the SigV4 caller")
+	flag.StringVar(&o.envVars, "env-vars", "", "a SAM --env-vars JSON file for the function (e.g. events/env.json)")
+	flag.StringVar(&o.function, "function", "ResolverFunction", "the function's logical id in the -env-vars file")
+	flag.StringVar(&o.invoke, "invoke", "", "invoke each event file matching this glob (e.g. 'events/*.json') and exit")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "devserver: unexpected arguments %q\n", flag.Args())
+		return 2
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "devserver:", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// builds compiles the function and the emulator once for the end-to-end
+// tests of this package.
+var builds struct {
+	once           sync.Once
+	dir            string
+	bootstrap, rie string
+	err            error
+}
+
+func buildAll(t *testing.T) (bootstrap, rie string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the function and the emulator (about 40 s on a cold cache)")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command:", err)
+	}
+	builds.once.Do(func() {
+		builds.dir, builds.err = os.MkdirTemp("", "devserver-test-")
+		if builds.err != nil {
+			return
+		}
+		builds.bootstrap = filepath.Join(builds.dir, "bootstrap")
+		builds.rie = filepath.Join(builds.dir, "aws-lambda-rie")
+		for _, args := range [][]string{
+			{"build", "-tags", "lambda.norpc", "-o", builds.bootstrap, "github.com/maskresolver/maskresolver/cmd/resolver"},
+			{"build", "-o", builds.rie, "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"},
+		} {
+			out, err := exec.Command("go", args...).CombinedOutput()
+			if err != nil {
+				builds.err = &buildError{args: args, out: out, err: err}
+				return
+			}
+		}
+	})
+	if builds.err != nil {
+		t.Fatal(builds.err)
+	}
+	return builds.bootstrap, builds.rie
+}
+
+type buildError struct {
+	args []string
+	out  []byte
+	err  error
+}
+
+func (e *buildError) Error() string {
+	return "go " + strings.Join(e.args, " ") + ": " + e.err.Error() + "\n" + string(e.out)
+}
+
+// testLogs collects the emulator's output, shown only when a test fails.
+type testLogs struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *testLogs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *testLogs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// start runs the devserver with o until the test ends, and returns its
+// URLs once it is ready.
+func start(t *testing.T, o options) (frontURL, emulatorURL string, stdout *testLogs) {
+	t.Helper()
+	logs := &testLogs{}
+	stdout = &testLogs{}
+	o.stdout, o.logs = stdout, logs
+	type urls struct{ front, emu string }
+	ready := make(chan urls, 1)
+	o.ready = func(f, e string) { ready <- urls{f, e} }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, o) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("emulator output:\n%s", logs)
+		}
+		assertNoProcess(t, o.bootstrap)
+	})
+	select {
+	case u := <-ready:
+		return u.front, u.emu, stdout
+	case err := <-done:
+		done <- err
+		t.Fatalf("run ended before it was ready: %v\n%s", err, logs)
+	case <-time.After(3 * time.Minute):
+		t.Fatal("the devserver did not get ready")
+	}
+	return "", "", nil
+}
+
+// assertNoProcess fails if a live process still runs path.
+func assertNoProcess(t *testing.T, path string) {
+	t.Helper()
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil || !bytes.HasPrefix(b, []byte(path+"\x00")) {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join(filepath.Dir(p), "stat"))
+		// Field 3 of stat is the state; a zombie has exited already.
+		if err == nil && !strings.Contains(string(stat), ") Z ") {
+			t.Errorf("process %s still runs %s after the devserver stopped", filepath.Dir(p), path)
+		}
+	}
+}
+
+func TestRunEndToEnd(t *testing.T) {
+	bootstrap, rie := buildAll(t)
+	url, _, stdout := start(t, options{
+		addr:           "127.0.0.1:0",
+		secrets:        "../../events/secrets.json",
+		bootstrap:      bootstrap,
+		rie:            rie,
+		secretsManager: smFake,
+		caller:         testCaller,
+	})
+	client := &http.Client{Timeout: 30 * time.Second}
+	defer client.CloseIdleConnections()
+
+	if !strings.Contains(stdout.String(), "curl -s -X POST "+url+"/v1/resolve") {
+		t.Errorf("no curl line for %s in:\n%s", url, stdout)
+	}
+
+	body := `{"connection":{"client_secret":"` + seedMask + `"}}`
+	resp, err := client.Post(url+"/v1/resolve", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("resolve: %d %s", resp.StatusCode, raw)
+	}
+	var out struct {
+		Connection struct {
+			ClientSecret string `json:"client_secret"`
+		} `json:"connection"`
+		Masks []struct{ Status string } `json:"masks"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("resolve: %v in %s", err, raw)
+	}
+	if out.Connection.ClientSecret != "jira-demo-3f9c2a" || len(out.Masks) != 1 || out.Masks[0].Status != "resolved" {
+		t.Errorf("resolve: %s", raw)
+	}
+	for _, h := range []string{"Content-Type", "Cache-Control"} {
+		if resp.Header.Get(h) == "" {
+			t.Errorf("resolve: no %s header", h)
+		}
+	}
+
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		code, allow  string
+	}{
+		{http.MethodGet, "/v1/resolve", http.StatusMethodNotAllowed, "MethodNotAllowed", "POST"},
+		{http.MethodPost, "/v1/other", http.StatusNotFound, "NotFound", ""},
+	} {
+		req, _ := http.NewRequest(tc.method, url+tc.path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var e struct{ Error struct{ Code string } }
+		_ = json.Unmarshal(raw, &e)
+		if resp.StatusCode != tc.status || e.Error.Code != tc.code || resp.Header.Get("Allow") != tc.allow {
+			t.Errorf("%s %s: %d Allow=%q %s", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Allow"), raw)
+		}
+	}
+}
+
+func TestRunInvoke(t *testing.T) {
+	bootstrap, rie := buildAll(t)
+	dir := t.TempDir()
+	ev := `{"connection":{"s":"` + seedMask + `"}}`
+	if err := os.WriteFile(filepath.Join(dir, "direct.json"), []byte(ev), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	seed, err := os.ReadFile("../../events/secrets.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := filepath.Join(dir, "secrets.json")
+	if err := os.WriteFile(secrets, seed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	err = run(context.Background(), options{
+		secrets:        secrets,
+		bootstrap:      bootstrap,
+		rie:            rie,
+		secretsManager: smFake,
+		invoke:         filepath.Join(dir, "*.json"),
+		stdout:         &stdout,
+		logs:           io.Discard,
+	})
+	assertNoProcess(t, bootstrap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := stdout.String()
+	if strings.Contains(got, "secrets.json") || !strings.Contains(got, "==> "+filepath.Join(dir, "direct.json")) ||
+		!strings.Contains(got, `"s": "jira-demo-3f9c2a"`) {
+		t.Errorf("invoke output:\n%s", got)
+	}
+}
