@@ -12,12 +12,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/awslabs/goformation/v7"
 	"github.com/awslabs/goformation/v7/cloudformation"
+	"github.com/awslabs/goformation/v7/cloudformation/cloudwatch"
 	"github.com/awslabs/goformation/v7/cloudformation/serverless"
 	"github.com/awslabs/goformation/v7/intrinsics"
 	"gopkg.in/yaml.v3"
@@ -49,6 +51,9 @@ var wantEnv = []string{
 	"LOG_LEVEL",
 	"MAX_BODY_BYTES",
 	"MAX_MASKS",
+	"MAX_DEPTH",
+	"CALLER_RULES",
+	"METRICS_NAMESPACE",
 	"AWS_XRAY_CONTEXT_MISSING",
 }
 
@@ -103,32 +108,58 @@ func assertScalar(t *testing.T, n *yaml.Node, what, tag, value string) {
 	}
 }
 
+// unmodelled lists the properties goformation v7.14.9 cannot read, as
+// paths from the template's root to the property.
+//
+// goformation decodes with DisallowUnknownFields and models
+// AWS::Serverless::HttpApi with neither Auth.EnableIamAuthorizer nor
+// AccessLogSettings (it spells the latter AccessLogSetting, as for
+// AWS::Serverless::Api; SAM's HttpApi takes AccessLogSettings), so it
+// rejects the template as written.
+var unmodelled = [][]string{
+	{"Resources", "HttpApi", "Properties", "Auth", "EnableIamAuthorizer"},
+	{"Resources", "HttpApi", "Properties", "AccessLogSettings"},
+}
+
+// goformationMu serializes goformation's parsing: every parse re-registers
+// its YAML tag resolvers in a package-level map (intrinsics/tags.go), a data
+// race between the parallel tests that -race reports.
+var goformationMu sync.Mutex
+
 // loadTemplate parses template.yaml with goformation, conditions evaluated,
 // after the given parameter overrides.
 //
-// goformation v7.14.9 models AWS::Serverless::HttpApi's Auth without
-// EnableIamAuthorizer and decodes with DisallowUnknownFields, so it rejects
-// the template as written. The property is asserted on the YAML (see
-// TestHttpApiRequiresIAM) and removed from the copy handed to goformation;
-// nothing else is changed.
+// The properties in unmodelled are asserted on the YAML (see
+// TestHttpApiRequiresIAM and TestAccessLog) and removed from the copy handed
+// to goformation; nothing else is changed.
 func loadTemplate(t *testing.T, overrides map[string]any) *cloudformation.Template {
 	t.Helper()
 	root := rawTemplate(t)
-	auth := node(t, root, "Resources", "HttpApi", "Properties", "Auth")
-	for i := 0; i+1 < len(auth.Content); i += 2 {
-		if auth.Content[i].Value == "EnableIamAuthorizer" {
-			auth.Content = slices.Delete(auth.Content, i, i+2)
-			break
+	for _, path := range unmodelled {
+		parent := node(t, root, path[:len(path)-1]...)
+		key := path[len(path)-1]
+		found := false
+		for i := 0; i+1 < len(parent.Content); i += 2 {
+			if parent.Content[i].Value == key {
+				parent.Content = slices.Delete(parent.Content, i, i+2)
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Fatalf("%s: no %s to hide from goformation", templatePath, strings.Join(path, "."))
 		}
 	}
 	b, err := yaml.Marshal(root)
 	if err != nil {
 		t.Fatal(err)
 	}
+	goformationMu.Lock()
 	tpl, err := goformation.ParseYAMLWithOptions(b, &intrinsics.ProcessorOptions{
 		EvaluateConditions: true,
 		ParameterOverrides: overrides,
 	})
+	goformationMu.Unlock()
 	if err != nil {
 		t.Fatalf("goformation: %v", err)
 	}
@@ -149,13 +180,15 @@ func resolverFunction(t *testing.T, tpl *cloudformation.Template) *serverless.Fu
 	return fn
 }
 
-// TestGoformationOpen pins the one thing goformation cannot read as is; when
-// a goformation release models EnableIamAuthorizer this test still passes and
+// TestGoformationOpen pins the only things goformation cannot read as is;
+// when a goformation release models them this test still passes and
 // loadTemplate's workaround can go.
 func TestGoformationOpen(t *testing.T) {
 	t.Parallel()
+	goformationMu.Lock()
 	_, err := goformation.Open(templatePath)
-	if err != nil && !strings.Contains(err.Error(), "EnableIamAuthorizer") {
+	goformationMu.Unlock()
+	if err != nil && !strings.Contains(err.Error(), "EnableIamAuthorizer") && !strings.Contains(err.Error(), "AccessLogSettings") {
 		t.Fatalf("goformation.Open: %v", err)
 	}
 	t.Logf("goformation.Open: %v", err)
@@ -220,13 +253,17 @@ func TestEnvironment(t *testing.T) {
 	}
 	want := map[string]string{
 		// ${AWS::Partition} resolves to "" in goformation.
-		"SECRET_ARN_ALLOWLIST":     "arn::secretsmanager:" + fakeRegion + ":" + fakeAccount + ":secret:*",
-		"CACHE_TTL":                "5m",
-		"CACHE_MAX_ENTRIES":        "1000",
-		"CACHE_STALE_IF_ERROR":     "15m",
-		"LOG_LEVEL":                "info",
-		"MAX_BODY_BYTES":           "1048576",
-		"MAX_MASKS":                "1000",
+		"SECRET_ARN_ALLOWLIST": "arn::secretsmanager:" + fakeRegion + ":" + fakeAccount + ":secret:*",
+		"CACHE_TTL":            "5m",
+		"CACHE_MAX_ENTRIES":    "1000",
+		"CACHE_STALE_IF_ERROR": "15m",
+		"LOG_LEVEL":            "info",
+		"MAX_BODY_BYTES":       "1048576",
+		"MAX_MASKS":            "1000",
+		"MAX_DEPTH":            "64",
+		// Empty is how the function reads "unset": no per-caller rules.
+		"CALLER_RULES":             "",
+		"METRICS_NAMESPACE":        "maskresolver",
 		"AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
 	}
 	for k, v := range want {
@@ -250,16 +287,23 @@ func TestEnvironment(t *testing.T) {
 func TestEnvironmentFollowsParameters(t *testing.T) {
 	t.Parallel()
 	allow := "arn:aws:secretsmanager:us-east-1:111122223333:secret:prod-*,arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/*"
+	rules := `[{"callers":["arn:aws:iam::111122223333:role/workato-*"],"secrets":["arn:aws:secretsmanager:*:111122223333:secret:prod/*"]}]`
 	fn := resolverFunction(t, loadTemplate(t, map[string]any{
 		"SecretArnAllowlist": allow,
 		"LogLevel":           "debug",
 		"CacheTtl":           "90s",
+		"CallerRules":        rules,
+		"MaxDepth":           "16",
+		"MetricsNamespace":   "acme/maskresolver",
 	}))
 	env := fn.Environment.Variables
 	for k, v := range map[string]string{
 		"SECRET_ARN_ALLOWLIST": allow,
 		"LOG_LEVEL":            "debug",
 		"CACHE_TTL":            "90s",
+		"CALLER_RULES":         rules,
+		"MAX_DEPTH":            "16",
+		"METRICS_NAMESPACE":    "acme/maskresolver",
 	} {
 		if env[k] != v {
 			t.Errorf("%s = %q, want %q", k, env[k], v)
@@ -543,9 +587,11 @@ func TestOutputs(t *testing.T) {
 		"https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/v1/resolve")
 	assertScalar(t, node(t, out, "ResolverFunctionArn", "Value"), "ResolverFunctionArn", "!GetAtt", "ResolverFunction.Arn")
 	assertScalar(t, node(t, out, "ResolverFunctionRoleArn", "Value"), "ResolverFunctionRoleArn", "!GetAtt", "ResolverFunctionRole.Arn")
+	assertScalar(t, node(t, out, "FunctionLogGroupName", "Value"), "FunctionLogGroupName", "!Ref", "FunctionLogGroup")
+	assertScalar(t, node(t, out, "ApiAccessLogGroupName", "Value"), "ApiAccessLogGroupName", "!Ref", "ApiAccessLogGroup")
 
 	tpl := loadTemplate(t, nil)
-	for _, name := range []string{"ApiUrl", "ResolverFunctionArn", "ResolverFunctionRoleArn"} {
+	for _, name := range []string{"ApiUrl", "ResolverFunctionArn", "ResolverFunctionRoleArn", "FunctionLogGroupName", "ApiAccessLogGroupName"} {
 		if _, ok := tpl.Outputs[name]; !ok {
 			t.Errorf("goformation sees no output %s", name)
 		}
@@ -559,14 +605,23 @@ func TestParameters(t *testing.T) {
 		typ string
 		def any
 	}{
-		"SecretArnAllowlist": {"String", ""},
-		"CacheTtl":           {"String", "5m"},
-		"CacheMaxEntries":    {"Number", "1000"},
-		"CacheStaleIfError":  {"String", "15m"},
-		"LogLevel":           {"String", "info"},
-		"KmsKeyArns":         {"CommaDelimitedList", ""},
-		"MaxBodyBytes":       {"Number", "1048576"},
-		"MaxMasks":           {"Number", "1000"},
+		"SecretArnAllowlist":  {"String", ""},
+		"CacheTtl":            {"String", "5m"},
+		"CacheMaxEntries":     {"Number", "1000"},
+		"CacheStaleIfError":   {"String", "15m"},
+		"LogLevel":            {"String", "info"},
+		"KmsKeyArns":          {"CommaDelimitedList", ""},
+		"MaxBodyBytes":        {"Number", "1048576"},
+		"MaxMasks":            {"Number", "1000"},
+		"MaxDepth":            {"Number", "64"},
+		"CallerRules":         {"String", ""},
+		"MetricsNamespace":    {"String", "maskresolver"},
+		"AlarmTopicArn":       {"String", ""},
+		"ReservedConcurrency": {"Number", "-1"},
+		// Not environment variables, so plain numbers.
+		"ThrottlingRateLimit":  {"Number", float64(50)},
+		"ThrottlingBurstLimit": {"Number", float64(100)},
+		"LogRetentionInDays":   {"Number", float64(30)},
 	}
 	for name, w := range want {
 		p, ok := tpl.Parameters[name]
@@ -759,5 +814,484 @@ func checkEnvFile(t *testing.T, b []byte) {
 	}
 	if len(vars) == 0 {
 		t.Error("env.json sets nothing")
+	}
+}
+
+// TestResourceTypes pins every resource the template declares, so that
+// nothing — an IAM role or policy above all — arrives without a test.
+func TestResourceTypes(t *testing.T) {
+	t.Parallel()
+	want := map[string]string{
+		"ResolverFunction":             "AWS::Serverless::Function",
+		"HttpApi":                      "AWS::Serverless::HttpApi",
+		"ApiAccessLogGroup":            "AWS::Logs::LogGroup",
+		"FunctionLogGroup":             "AWS::Logs::LogGroup",
+		"FunctionErrorsAlarm":          "AWS::CloudWatch::Alarm",
+		"FunctionThrottlesAlarm":       "AWS::CloudWatch::Alarm",
+		"Api5xxRateAlarm":              "AWS::CloudWatch::Alarm",
+		"SecretsManagerThrottledAlarm": "AWS::CloudWatch::Alarm",
+	}
+	res := node(t, rawTemplate(t), "Resources")
+	got := map[string]string{}
+	for i := 0; i+1 < len(res.Content); i += 2 {
+		got[res.Content[i].Value] = node(t, res.Content[i+1], "Type").Value
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("resources %v, want %v", got, want)
+	}
+}
+
+// TestOnlyReadActions walks the whole template for IAM actions: the
+// function's policy must stay the only grant, and grant only reads.
+func TestOnlyReadActions(t *testing.T) {
+	t.Parallel()
+	var walk func(n *yaml.Node, under string)
+	n := 0
+	walk = func(y *yaml.Node, under string) {
+		switch y.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(y.Content); i += 2 {
+				walk(y.Content[i+1], y.Content[i].Value)
+			}
+		case yaml.SequenceNode:
+			for _, c := range y.Content {
+				walk(c, under)
+			}
+		case yaml.ScalarNode:
+			if under == "Action" || under == "NotAction" {
+				n++
+				if under == "NotAction" || !slices.Contains(readActions, y.Value) {
+					t.Errorf("%s %q in the template, want only %q", under, y.Value, readActions)
+				}
+			}
+		}
+	}
+	walk(rawTemplate(t), "")
+	if n != len(readActions) {
+		t.Errorf("%d Action entries in the template, want exactly the %d of the function's policy", n, len(readActions))
+	}
+}
+
+func TestHttpApiThrottling(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name        string
+		overrides   map[string]any
+		rate, burst float64
+	}{
+		{"defaults", nil, 50, 100},
+		{"overridden", map[string]any{"ThrottlingRateLimit": 7, "ThrottlingBurstLimit": 9}, 7, 9},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			api, err := loadTemplate(t, c.overrides).GetServerlessHttpApiWithName("HttpApi")
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := api.DefaultRouteSettings
+			if s == nil || s.ThrottlingRateLimit == nil || s.ThrottlingBurstLimit == nil {
+				t.Fatal("HttpApi has no DefaultRouteSettings throttling")
+			}
+			if *s.ThrottlingRateLimit != c.rate || float64(*s.ThrottlingBurstLimit) != c.burst {
+				t.Errorf("throttling rate %v burst %v, want %v and %v", *s.ThrottlingRateLimit, *s.ThrottlingBurstLimit, c.rate, c.burst)
+			}
+			// A per-route setting would override the stage-wide limits.
+			if api.RouteSettings != nil {
+				t.Errorf("HttpApi RouteSettings %+v override the default throttling", *api.RouteSettings)
+			}
+		})
+	}
+	s := node(t, rawTemplate(t), "Resources", "HttpApi", "Properties", "DefaultRouteSettings")
+	assertScalar(t, node(t, s, "ThrottlingRateLimit"), "ThrottlingRateLimit", "!Ref", "ThrottlingRateLimit")
+	assertScalar(t, node(t, s, "ThrottlingBurstLimit"), "ThrottlingBurstLimit", "!Ref", "ThrottlingBurstLimit")
+	ev := node(t, rawTemplate(t), "Resources", "ResolverFunction", "Properties", "Events", "Resolve", "Properties")
+	if lookup(ev, "RouteSettings") != nil {
+		t.Error("the Resolve route has its own RouteSettings, overriding the stage throttling")
+	}
+}
+
+// accessLogVars is every $context variable the access log may carry: all
+// metadata. Adding one means checking it cannot carry the payload.
+var accessLogVars = []string{
+	"$context.requestId",
+	"$context.requestTime",
+	"$context.httpMethod",
+	"$context.path",
+	"$context.routeKey",
+	"$context.status",
+	"$context.protocol",
+	"$context.responseLength",
+	"$context.responseLatency",
+	"$context.integrationLatency",
+	"$context.integrationStatus",
+	"$context.identity.userArn",
+	"$context.identity.sourceIp",
+	"$context.error.message",
+}
+
+func TestAccessLog(t *testing.T) {
+	t.Parallel()
+	als := node(t, rawTemplate(t), "Resources", "HttpApi", "Properties", "AccessLogSettings")
+	assertScalar(t, node(t, als, "DestinationArn"), "AccessLogSettings.DestinationArn", "!GetAtt", "ApiAccessLogGroup.Arn")
+	format := node(t, als, "Format")
+	if format.Kind != yaml.ScalarNode || format.Tag != "!!str" {
+		t.Fatalf("AccessLogSettings.Format is %s, want a plain string", format.Tag)
+	}
+	f := format.Value
+	if strings.ContainsAny(f, "\n\r") {
+		t.Error("access log format spans lines; API Gateway wants one line")
+	}
+	low := strings.ToLower(f)
+	for _, bad := range []string{"$request.", "$input", "body", "requestoverride", "responseoverride", "header", "querystring", "stagevariables"} {
+		if strings.Contains(low, bad) {
+			t.Errorf("access log format contains %q: it could carry the payload or credentials", bad)
+		}
+	}
+	// Every value is one quoted $context variable, so the line is JSON
+	// whatever the values, and each variable is one the list above allows.
+	var fields map[string]string
+	if err := json.Unmarshal([]byte(f), &fields); err != nil {
+		t.Fatalf("access log format is not a JSON object of strings: %v\n%s", err, f)
+	}
+	var vars []string
+	for k, v := range fields {
+		if !slices.Contains(accessLogVars, v) {
+			t.Errorf("access log field %s = %q, not one of the allowed metadata variables", k, v)
+		}
+		vars = append(vars, v)
+	}
+	for _, must := range []string{"$context.requestId", "$context.status", "$context.identity.userArn", "$context.routeKey"} {
+		if !slices.Contains(vars, must) {
+			t.Errorf("access log format lacks %s", must)
+		}
+	}
+}
+
+func TestLogGroups(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name      string
+		overrides map[string]any
+		days      int
+	}{
+		{"defaults", nil, 30},
+		{"overridden", map[string]any{"LogRetentionInDays": 7}, 7},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			tpl := loadTemplate(t, c.overrides)
+			for _, name := range []string{"ApiAccessLogGroup", "FunctionLogGroup"} {
+				lg, err := tpl.GetLogsLogGroupWithName(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if lg.RetentionInDays == nil || *lg.RetentionInDays != c.days {
+					t.Errorf("%s RetentionInDays %v, want %d", name, lg.RetentionInDays, c.days)
+				}
+			}
+		})
+	}
+	res := node(t, rawTemplate(t), "Resources")
+	for _, name := range []string{"ApiAccessLogGroup", "FunctionLogGroup"} {
+		assertScalar(t, node(t, res, name, "Properties", "RetentionInDays"), name+".RetentionInDays", "!Ref", "LogRetentionInDays")
+	}
+	// The group Lambda writes to: named after the function, or Lambda
+	// creates its own that never expires.
+	assertScalar(t, node(t, res, "FunctionLogGroup", "Properties", "LogGroupName"), "FunctionLogGroup.LogGroupName", "!Sub", "/aws/lambda/${ResolverFunction}")
+	if lookup(node(t, res, "ResolverFunction", "Properties"), "LoggingConfig") != nil {
+		t.Error("ResolverFunction has a LoggingConfig: FunctionLogGroup may no longer be its log group")
+	}
+}
+
+func TestReservedConcurrency(t *testing.T) {
+	t.Parallel()
+	if fn := resolverFunction(t, loadTemplate(t, nil)); fn.ReservedConcurrentExecutions != nil {
+		t.Errorf("ReservedConcurrentExecutions = %d by default, want none", *fn.ReservedConcurrentExecutions)
+	}
+	fn := resolverFunction(t, loadTemplate(t, map[string]any{"ReservedConcurrency": 25}))
+	if fn.ReservedConcurrentExecutions == nil || *fn.ReservedConcurrentExecutions != 25 {
+		t.Errorf("ReservedConcurrentExecutions = %v with ReservedConcurrency 25", fn.ReservedConcurrentExecutions)
+	}
+
+	root := rawTemplate(t)
+	rc := node(t, root, "Resources", "ResolverFunction", "Properties", "ReservedConcurrentExecutions")
+	if rc.Tag != "!If" || len(rc.Content) != 3 {
+		t.Fatalf("ReservedConcurrentExecutions is %s, want an !If of three", rc.Tag)
+	}
+	assertScalar(t, rc.Content[0], "ReservedConcurrentExecutions condition", "!!str", "HasReservedConcurrency")
+	assertScalar(t, rc.Content[1], "ReservedConcurrentExecutions then", "!Ref", "ReservedConcurrency")
+	assertScalar(t, rc.Content[2], "ReservedConcurrentExecutions else", "!Ref", "AWS::NoValue")
+
+	not := node(t, root, "Conditions", "HasReservedConcurrency")
+	if not.Tag != "!Not" || len(not.Content) != 1 || not.Content[0].Tag != "!Equals" || len(not.Content[0].Content) != 2 {
+		t.Fatalf("HasReservedConcurrency is not !Not [!Equals [...]]")
+	}
+	assertScalar(t, not.Content[0].Content[0], "HasReservedConcurrency[0]", "!Ref", "ReservedConcurrency")
+	assertScalar(t, not.Content[0].Content[1], "HasReservedConcurrency[1]", "!!str", "-1")
+}
+
+// wantAlarm is what one alarm on a single metric must say.
+type wantAlarm struct {
+	namespace, metric, stat string
+	dims                    map[string]string // name -> value as goformation resolves it
+}
+
+func TestAlarms(t *testing.T) {
+	t.Parallel()
+	tpl := loadTemplate(t, nil)
+	alarms := tpl.GetAllCloudWatchAlarmResources()
+	if len(alarms) != 4 {
+		t.Errorf("%d alarms, want 4: %v", len(alarms), slices.Sorted(maps.Keys(alarms)))
+	}
+	// goformation resolves a !Ref to a resource as "": the YAML check
+	// below says which resource.
+	single := map[string]wantAlarm{
+		"FunctionErrorsAlarm":          {"AWS/Lambda", "Errors", "Sum", map[string]string{"FunctionName": ""}},
+		"FunctionThrottlesAlarm":       {"AWS/Lambda", "Throttles", "Sum", map[string]string{"FunctionName": ""}},
+		"SecretsManagerThrottledAlarm": {"maskresolver", "Throttled", "Sum", map[string]string{"Service": "maskresolver"}},
+	}
+	for name, w := range single {
+		a, ok := alarms[name]
+		if !ok {
+			t.Errorf("alarm %s missing", name)
+			continue
+		}
+		if deref(a.Namespace) != w.namespace || deref(a.MetricName) != w.metric || deref(a.Statistic) != w.stat {
+			t.Errorf("%s watches %s %s %s, want %s %s %s", name, deref(a.Namespace), deref(a.MetricName), deref(a.Statistic), w.namespace, w.metric, w.stat)
+		}
+		dims := map[string]string{}
+		for _, d := range a.Dimensions {
+			dims[d.Name] = d.Value
+		}
+		if !maps.Equal(dims, w.dims) {
+			t.Errorf("%s dimensions %v, want %v", name, dims, w.dims)
+		}
+		if a.Period == nil || *a.Period != 300 || a.EvaluationPeriods != 1 {
+			t.Errorf("%s: period %v × %d, want 300 s × 1", name, a.Period, a.EvaluationPeriods)
+		}
+		checkAnyAbove(t, name, a, 0)
+	}
+	res := node(t, rawTemplate(t), "Resources")
+	for _, name := range []string{"FunctionErrorsAlarm", "FunctionThrottlesAlarm"} {
+		d := node(t, res, name, "Properties", "Dimensions")
+		if len(d.Content) != 1 {
+			t.Fatalf("%s has %d dimensions", name, len(d.Content))
+		}
+		assertScalar(t, node(t, d.Content[0], "Value"), name+" FunctionName", "!Ref", "ResolverFunction")
+	}
+	// The EMF alarm follows the namespace parameter and needs no other
+	// dimension than Service (the per-Code series are not watched).
+	assertScalar(t, node(t, res, "SecretsManagerThrottledAlarm", "Properties", "Namespace"), "SecretsManagerThrottledAlarm.Namespace", "!Ref", "MetricsNamespace")
+	emf := loadTemplate(t, map[string]any{"MetricsNamespace": "acme/resolver"}).GetAllCloudWatchAlarmResources()["SecretsManagerThrottledAlarm"]
+	if emf == nil || deref(emf.Namespace) != "acme/resolver" {
+		t.Error("SecretsManagerThrottledAlarm does not follow MetricsNamespace")
+	}
+
+	checkRateAlarm(t, alarms["Api5xxRateAlarm"])
+	m := node(t, res, "Api5xxRateAlarm", "Properties", "Metrics")
+	for _, q := range m.Content {
+		if ms := lookup(q, "MetricStat"); ms != nil {
+			d := node(t, ms, "Metric", "Dimensions")
+			if len(d.Content) != 1 {
+				t.Fatalf("Api5xxRateAlarm query has %d dimensions, want ApiId only", len(d.Content))
+			}
+			assertScalar(t, node(t, d.Content[0], "Value"), "Api5xxRateAlarm ApiId", "!Ref", "HttpApi")
+		}
+	}
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// checkAnyAbove asserts a "more than threshold" alarm that quiet periods
+// (no datapoints) do not trip.
+func checkAnyAbove(t *testing.T, name string, a *cloudwatch.Alarm, threshold float64) {
+	t.Helper()
+	if a.ComparisonOperator != "GreaterThanThreshold" || a.Threshold == nil || *a.Threshold != threshold {
+		t.Errorf("%s: %s %v, want GreaterThanThreshold %v", name, a.ComparisonOperator, a.Threshold, threshold)
+	}
+	if deref(a.TreatMissingData) != "notBreaching" {
+		t.Errorf("%s TreatMissingData %q, want notBreaching", name, deref(a.TreatMissingData))
+	}
+}
+
+// checkRateAlarm asserts the API's 5xx rate: 5xx / Count of the HTTP API's
+// metrics over 5 minutes, above 5 %.
+func checkRateAlarm(t *testing.T, a *cloudwatch.Alarm) {
+	t.Helper()
+	if a == nil {
+		t.Fatal("alarm Api5xxRateAlarm missing")
+	}
+	if a.MetricName != nil || a.Namespace != nil || a.Statistic != nil {
+		t.Error("Api5xxRateAlarm mixes a single metric with metric math")
+	}
+	checkAnyAbove(t, "Api5xxRateAlarm", a, 5)
+	stats := map[string]string{} // id -> metric name
+	var expr []string
+	for _, q := range a.Metrics {
+		switch {
+		case q.MetricStat != nil:
+			m := q.MetricStat.Metric
+			if deref(m.Namespace) != "AWS/ApiGateway" || q.MetricStat.Stat != "Sum" || q.MetricStat.Period != 300 {
+				t.Errorf("query %s: %s %s every %d s, want AWS/ApiGateway Sum every 300 s", q.Id, deref(m.Namespace), q.MetricStat.Stat, q.MetricStat.Period)
+			}
+			if len(m.Dimensions) != 1 || m.Dimensions[0].Name != "ApiId" {
+				t.Errorf("query %s dimensions %+v, want ApiId", q.Id, m.Dimensions)
+			}
+			if deref(q.ReturnData) {
+				t.Errorf("query %s returns data; only the rate may", q.Id)
+			}
+			stats[q.Id] = deref(m.MetricName)
+		case q.Expression != nil:
+			if !deref(q.ReturnData) {
+				t.Errorf("expression %s does not return data", q.Id)
+			}
+			expr = append(expr, *q.Expression)
+		}
+	}
+	var errID, countID string
+	for id, m := range stats {
+		switch m {
+		case "5xx":
+			errID = id
+		case "Count":
+			countID = id
+		}
+	}
+	if len(stats) != 2 || errID == "" || countID == "" {
+		t.Fatalf("metric queries %v, want 5xx and Count", stats)
+	}
+	if len(expr) != 1 || !strings.Contains(expr[0], "100 * "+errID+" / "+countID) {
+		t.Errorf("expressions %q, want one percentage 100 * %s / %s", expr, errID, countID)
+	}
+}
+
+func TestAlarmActions(t *testing.T) {
+	t.Parallel()
+	for name, a := range loadTemplate(t, nil).GetAllCloudWatchAlarmResources() {
+		if len(a.AlarmActions) != 0 || len(a.OKActions) != 0 {
+			t.Errorf("%s notifies %v / %v although AlarmTopicArn is empty", name, a.AlarmActions, a.OKActions)
+		}
+	}
+	topic := "arn:aws:sns:us-east-1:111122223333:maskresolver-alarms"
+	for name, a := range loadTemplate(t, map[string]any{"AlarmTopicArn": topic}).GetAllCloudWatchAlarmResources() {
+		if !slices.Equal(a.AlarmActions, []string{topic}) || !slices.Equal(a.OKActions, []string{topic}) {
+			t.Errorf("%s notifies %v / %v, want %s", name, a.AlarmActions, a.OKActions, topic)
+		}
+	}
+	not := node(t, rawTemplate(t), "Conditions", "HasAlarmTopic")
+	if not.Tag != "!Not" || len(not.Content) != 1 || not.Content[0].Tag != "!Equals" || len(not.Content[0].Content) != 2 {
+		t.Fatalf("HasAlarmTopic is not !Not [!Equals [...]]")
+	}
+	assertScalar(t, not.Content[0].Content[0], "HasAlarmTopic[0]", "!Ref", "AlarmTopicArn")
+	assertScalar(t, not.Content[0].Content[1], "HasAlarmTopic[1]", "!!str", "")
+}
+
+const samconfigPath = "samconfig.toml"
+
+// readSamconfig reads samconfig.toml's "key = value" lines into a map of
+// "table.key" to the value as written (strings keep their quotes). It is
+// not a TOML parser: it knows tables, comments and one-line values, which
+// is all the file uses.
+func readSamconfig(t *testing.T) (map[string]string, []string) {
+	t.Helper()
+	b, err := os.ReadFile(samconfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := map[string]string{}
+	var comments []string
+	table := ""
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "":
+		case strings.HasPrefix(line, "#"):
+			comments = append(comments, strings.TrimSpace(strings.TrimPrefix(line, "#")))
+		case strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]"):
+			table = strings.TrimSpace(line[1 : len(line)-1])
+		default:
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				t.Fatalf("%s:%d: not a table, a comment or key = value: %q", samconfigPath, i+1, line)
+			}
+			key := strings.TrimSpace(k)
+			if table != "" {
+				key = table + "." + key
+			}
+			if _, dup := vals[key]; dup {
+				t.Errorf("%s:%d: %s set twice", samconfigPath, i+1, key)
+			}
+			vals[key] = strings.TrimSpace(v)
+		}
+	}
+	return vals, comments
+}
+
+func TestSamconfig(t *testing.T) {
+	t.Parallel()
+	vals, comments := readSamconfig(t)
+	for k, v := range map[string]string{
+		"version":                                     "0.1",
+		"default.global.parameters.stack_name":        `"maskresolver"`,
+		"default.build.parameters.cached":             "true",
+		"default.build.parameters.parallel":           "true",
+		"default.deploy.parameters.capabilities":      `"CAPABILITY_IAM"`,
+		"default.deploy.parameters.confirm_changeset": "true",
+		"default.deploy.parameters.resolve_s3":        "true",
+		"default.deploy.parameters.s3_prefix":         `"maskresolver"`,
+		"default.local_invoke.parameters.env_vars":    `"events/env.json"`,
+	} {
+		if vals[k] != v {
+			t.Errorf("%s: %s = %s, want %s", samconfigPath, k, vals[k], v)
+		}
+	}
+	// The region comes from the user's profile, never from the repository.
+	for k := range vals {
+		if strings.HasSuffix(k, ".region") {
+			t.Errorf("%s sets %s: leave the region to the AWS profile", samconfigPath, k)
+		}
+	}
+	// Every path the file names must exist.
+	for k, v := range vals {
+		if strings.HasSuffix(k, ".env_vars") || strings.HasSuffix(k, ".template_file") || strings.HasSuffix(k, ".event") {
+			p, err := strconv.Unquote(v)
+			if err != nil {
+				t.Errorf("%s: %s = %s is not a string", samconfigPath, k, v)
+				continue
+			}
+			if _, err := os.Stat(p); err != nil {
+				t.Errorf("%s: %s names %s: %v", samconfigPath, k, p, err)
+			}
+		}
+	}
+	// The commented parameter_overrides examples must name real parameters.
+	params := node(t, rawTemplate(t), "Parameters")
+	n := 0
+	for _, c := range comments {
+		k, v, ok := strings.Cut(c, "=")
+		if !ok || strings.TrimSpace(k) != "parameter_overrides" {
+			continue
+		}
+		n++
+		s, err := strconv.Unquote(strings.TrimSpace(v))
+		if err != nil {
+			t.Errorf("%s: example %q is not a TOML string", samconfigPath, c)
+			continue
+		}
+		for _, kv := range strings.Fields(s) {
+			name, _, _ := strings.Cut(kv, "=")
+			if lookup(params, name) == nil {
+				t.Errorf("%s: example parameter_overrides names %s, not a template parameter", samconfigPath, name)
+			}
+		}
+	}
+	if n == 0 {
+		t.Errorf("%s has no commented parameter_overrides example", samconfigPath)
 	}
 }
