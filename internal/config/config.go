@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -176,6 +177,9 @@ func parseCallerRules(v string) ([]CallerRule, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&raw); err != nil {
 		return nil, fmt.Errorf(`not a JSON list of {"callers": [...], "secrets": [...]}: %w`, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("trailing data after the JSON list")
 	}
 	rules := make([]CallerRule, 0, len(raw))
 	for i, r := range raw {

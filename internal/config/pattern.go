@@ -21,12 +21,14 @@ func (p Pattern) Match(s string) bool {
 	star, mark := -1, 0
 	for si < len(s) {
 		switch {
+		case pi < len(pat) && pat[pi] == '*':
+			// Before the literal case: a '*' in s must not be taken
+			// for the pattern's wildcard matching itself.
+			star, mark = pi, si
+			pi++
 		case pi < len(pat) && (pat[pi] == '?' || pat[pi] == s[si]):
 			pi++
 			si++
-		case pi < len(pat) && pat[pi] == '*':
-			star, mark = pi, si
-			pi++
 		case star >= 0:
 			pi = star + 1
 			mark++

@@ -173,9 +173,31 @@ func (s *Store) stale(arn string) (*Secret, bool) {
 
 // read fetches one secret, sharing the read with concurrent callers. The
 // shared read runs under the leader's deadline but not its cancellation, and
-// each caller stops waiting at its own deadline.
+// each caller stops waiting at its own deadline; a caller whose deadline is
+// later than the leader's is not failed by it but reads again.
 func (s *Store) read(ctx context.Context, arn string, calls *atomic.Int64) Result {
-	ch := s.group.DoChan(arn, func() (any, error) {
+	r := s.wait(ctx, arn, s.flight(ctx, arn, calls))
+	if r.Err != nil && r.Err.Code == CodeTimeout && errors.Is(r.Err.Err, context.DeadlineExceeded) && !expired(ctx) {
+		// Another caller's deadline ended the read we joined, and ours has
+		// not passed: read again on our own time, once.
+		r = s.wait(ctx, arn, s.flight(ctx, arn, calls))
+	}
+	return r
+}
+
+// expired reports whether ctx is done or its deadline has passed.
+func expired(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ctx.Err() != nil || (ok && !time.Now().Before(dl))
+}
+
+func (s *Store) flight(ctx context.Context, arn string, calls *atomic.Int64) <-chan singleflight.Result {
+	return s.group.DoChan(arn, func() (any, error) {
+		// A read that finished between the caller's cache miss and this
+		// flight has already filled the cache: do not read again.
+		if e, ok := s.cache.Peek(arn); ok && s.opts.now().Before(e.expires) {
+			return e.secret, nil
+		}
 		readCtx := context.WithoutCancel(ctx)
 		if dl, ok := ctx.Deadline(); ok {
 			var cancel context.CancelFunc
@@ -184,7 +206,6 @@ func (s *Store) read(ctx context.Context, arn string, calls *atomic.Int64) Resul
 		}
 		return s.fetch(readCtx, arn, calls)
 	})
-	return s.wait(ctx, arn, ch)
 }
 
 func (s *Store) wait(ctx context.Context, arn string, ch <-chan singleflight.Result) Result {
@@ -222,6 +243,11 @@ func (s *Store) fetch(ctx context.Context, arn string, calls *atomic.Int64) (*Se
 			if d, derr := client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(arn)}); derr == nil && d.DeletedDate != nil {
 				e.Code = CodeNotFound
 			}
+		}
+		if !e.Transient {
+			// Secrets Manager has answered that the secret is gone, denied
+			// or unreadable: its old value may no longer stand in for it.
+			s.cache.Remove(arn)
 		}
 		return nil, e
 	}
