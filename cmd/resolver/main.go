@@ -41,7 +41,7 @@ func newHandler(ctx context.Context, lookup func(string) (string, bool)) (*api.H
 	}
 	level := cfg.LogLevel
 	if v, ok := lookup("AWS_LAMBDA_LOG_LEVEL"); ok && v != "" {
-		if err := level.UnmarshalText([]byte(v)); err != nil {
+		if level, err = config.ParseLogLevel(v); err != nil {
 			return nil, fmt.Errorf("AWS_LAMBDA_LOG_LEVEL=%q: %w", v, err)
 		}
 	}

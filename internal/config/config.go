@@ -156,9 +156,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	integer("MAX_DEPTH", &c.MaxDepth, 1, 10_000)
 
 	if v, ok := get("LOG_LEVEL"); ok {
-		var l slog.Level
-		if err := l.UnmarshalText([]byte(v)); err != nil {
-			fail("LOG_LEVEL", v, errors.New("must be debug, info, warn or error"))
+		l, err := ParseLogLevel(v)
+		if err != nil {
+			fail("LOG_LEVEL", v, err)
 		}
 		c.LogLevel = l
 	}
@@ -181,6 +181,11 @@ func parseCallerRules(v string) ([]CallerRule, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, errors.New("trailing data after the JSON list")
 	}
+	if len(raw) == 0 {
+		// An empty list would refuse every secret: unset the variable to
+		// use only SECRET_ARN_ALLOWLIST.
+		return nil, errors.New("no rules (unset the variable to apply only SECRET_ARN_ALLOWLIST)")
+	}
 	rules := make([]CallerRule, 0, len(raw))
 	for i, r := range raw {
 		callers, err := parsePatterns(r.Callers)
@@ -197,4 +202,21 @@ func parseCallerRules(v string) ([]CallerRule, error) {
 		rules = append(rules, CallerRule{Callers: callers, Secrets: secrets})
 	}
 	return rules, nil
+}
+
+// ParseLogLevel reads a log level: debug, info, warn or error in any case,
+// plus Lambda's TRACE (as debug) and FATAL (as error), the values of
+// AWS_LAMBDA_LOG_LEVEL.
+func ParseLogLevel(v string) (slog.Level, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "trace", "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error", "fatal":
+		return slog.LevelError, nil
+	}
+	return 0, errors.New("must be debug, info, warn or error")
 }

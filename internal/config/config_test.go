@@ -62,9 +62,6 @@ func TestLoad(t *testing.T) {
 				{Callers: config.Patterns{"arn:aws:sts::1:assumed-role/ops/*"}, Secrets: config.Patterns{"arn:*:secretsmanager:*"}},
 			}
 		}},
-		{name: "empty caller rules allow nothing", vars: map[string]string{"CALLER_RULES": `[]`}, want: func(c *config.Config) {
-			c.CallerRules = []config.CallerRule{}
-		}},
 		{name: "cache", vars: map[string]string{
 			"CACHE_TTL": "90s", "CACHE_MAX_ENTRIES": "25", "CACHE_STALE_IF_ERROR": "1h30m",
 		}, want: func(c *config.Config) {
@@ -179,6 +176,26 @@ func TestLoadErrorsOnePerVariable(t *testing.T) {
 	for i, name := range []string{"CACHE_TTL", "MAX_MASKS", "LOG_LEVEL"} {
 		if !strings.Contains(lines[i], name) {
 			t.Errorf("line %d = %q, want it to name %s", i, lines[i], name)
+		}
+	}
+}
+
+func TestStrictLevelsAndRules(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"info+2", "WARN-4", "loud"} {
+		if _, err := config.ParseLogLevel(v); err == nil {
+			t.Errorf("ParseLogLevel(%q) accepted", v)
+		}
+	}
+	for v, want := range map[string]slog.Level{"DEBUG": slog.LevelDebug, "TRACE": slog.LevelDebug, "Info": slog.LevelInfo, "warn": slog.LevelWarn, "FATAL": slog.LevelError} {
+		if got, err := config.ParseLogLevel(v); err != nil || got != want {
+			t.Errorf("ParseLogLevel(%q) = %v, %v; want %v", v, got, err, want)
+		}
+	}
+	for _, v := range []string{"[]", "null"} {
+		_, err := config.Load(func(k string) (string, bool) { return v, k == "CALLER_RULES" })
+		if err == nil || !strings.Contains(err.Error(), "CALLER_RULES") {
+			t.Errorf("CALLER_RULES=%s: err = %v, want an error naming the variable", v, err)
 		}
 	}
 }
