@@ -1,0 +1,392 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+)
+
+const (
+	// maxPayloadBytes is API Gateway's request size limit; a larger
+	// payload could never arrive, so it is refused before sending.
+	maxPayloadBytes = 10 << 20
+	// maxResponseBytes is above Lambda's 6 MB synchronous response limit.
+	maxResponseBytes = 16 << 20
+	// executeAPI is the SigV4 service name of API Gateway's invoke URLs.
+	executeAPI = "execute-api"
+	// maxMessageRunes bounds the error message in the one-line summary.
+	maxMessageRunes = 300
+)
+
+// client sends requests to the resolve API and to CloudFormation, signed
+// with the default AWS configuration, which it loads once and only when a
+// request needs it.
+type client struct {
+	http       *http.Client
+	now        func() time.Time
+	notes      io.Writer // where notes such as "sending unsigned" go
+	noSign     bool
+	loadConfig func(context.Context) (aws.Config, error)
+
+	cfg    *aws.Config
+	cfgErr error
+}
+
+// response is the resolve API's answer.
+type response struct {
+	status int
+	body   []byte
+}
+
+// networkError is a request that got no HTTP answer: a refused connection,
+// a DNS failure, a timeout, a body cut short.
+type networkError struct {
+	method, url string
+	err         error
+}
+
+func (e *networkError) Error() string { return e.method + " " + e.url + ": " + e.err.Error() }
+func (e *networkError) Unwrap() error { return e.err }
+
+// readRequest reads a payload and returns the request body to send.
+//
+// A JSON object whose members are "connection" and, optionally,
+// "dry_run" is a whole request and is sent as it is (less surrounding
+// whitespace); any other JSON value is the connection and is wrapped as
+// {"connection": <payload>}. Either way the connection's bytes are kept
+// exactly, so large numbers and escapes reach the API untouched. dryRun
+// sets "dry_run": true.
+func readRequest(r io.Reader, dryRun bool) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxPayloadBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read the payload: %w", err)
+	}
+	if len(b) > maxPayloadBytes {
+		return nil, fmt.Errorf("the payload is larger than %d bytes, API Gateway's limit", maxPayloadBytes)
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return nil, errors.New("the payload is empty: want a JSON value")
+	}
+	if !utf8.Valid(b) {
+		return nil, errors.New("the payload is not valid UTF-8")
+	}
+	var raw json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		// Only the offset: the syntax error's text quotes a character of
+		// the payload, which may be part of a secret.
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("the payload is not valid JSON (syntax error at byte %d)", se.Offset)
+		}
+		return nil, errors.New("the payload is not valid JSON")
+	}
+
+	conn, isRequest := requestConnection(b)
+	switch {
+	case isRequest && !dryRun:
+		return b, nil
+	case isRequest:
+		return buildRequest(conn, true), nil
+	default:
+		return buildRequest(b, dryRun), nil
+	}
+}
+
+// requestConnection reports whether b, valid JSON, is a whole request: an
+// object with a "connection" member and no members but "connection" and
+// "dry_run". It returns the connection's bytes (the last, if repeated; the
+// API refuses repeated members anyway).
+func requestConnection(b []byte) (json.RawMessage, bool) {
+	if b[0] != '{' {
+		return nil, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if _, err := dec.Token(); err != nil { // {
+		return nil, false
+	}
+	var conn json.RawMessage
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, false
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, false
+		}
+		switch tok {
+		case "connection":
+			conn = v
+		case "dry_run":
+		default:
+			return nil, false
+		}
+	}
+	return conn, conn != nil
+}
+
+func buildRequest(conn []byte, dryRun bool) []byte {
+	var buf bytes.Buffer
+	buf.WriteString(`{"connection":`)
+	buf.Write(conn)
+	if dryRun {
+		buf.WriteString(`,"dry_run":true`)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes()
+}
+
+// config returns the AWS configuration, loading it on first use.
+func (c *client) config(ctx context.Context) (aws.Config, error) {
+	if c.cfg == nil && c.cfgErr == nil {
+		cfg, err := c.loadConfig(ctx)
+		if err != nil {
+			c.cfgErr = fmt.Errorf("load the AWS configuration: %w", err)
+		} else {
+			c.cfg = &cfg
+		}
+	}
+	if c.cfgErr != nil {
+		return aws.Config{}, c.cfgErr
+	}
+	return *c.cfg, nil
+}
+
+// credentials returns the credentials of the default chain and the
+// configured region.
+func (c *client) credentials(ctx context.Context) (aws.Credentials, string, error) {
+	cfg, err := c.config(ctx)
+	if err != nil {
+		return aws.Credentials{}, "", err
+	}
+	if cfg.Credentials == nil {
+		return aws.Credentials{}, "", errors.New("no AWS credentials found")
+	}
+	creds, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return aws.Credentials{}, "", fmt.Errorf("get AWS credentials: %w", err)
+	}
+	return creds, cfg.Region, nil
+}
+
+// resolve posts body to the resolve URL, signed unless c.noSign, and
+// returns the answer whatever its status. A request that cannot be built or
+// signed is an error; one that gets no answer is a *networkError.
+func (c *client) resolve(ctx context.Context, rawURL string, body []byte) (*response, error) {
+	u, err := parseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("URL %s: %w", u.Redacted(), err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "maskctl")
+	if !c.noSign {
+		if err := c.signResolve(ctx, req, body); err != nil {
+			return nil, err
+		}
+	}
+	status, respBody, err := c.do(req, u)
+	if err != nil {
+		return nil, err
+	}
+	return &response{status: status, body: respBody}, nil
+}
+
+// signResolve signs req for execute-api. For a loopback host — the local
+// front, which checks no signature — missing credentials or region are a
+// note and the request goes unsigned.
+func (c *client) signResolve(ctx context.Context, req *http.Request, body []byte) error {
+	host := req.URL.Hostname()
+	local := isLoopback(host)
+	creds, region, err := c.credentials(ctx)
+	if err == nil {
+		if r := executeAPIRegion(host); r != "" {
+			region = r
+		} else if region == "" {
+			err = fmt.Errorf("no region to sign for: %s is not an <id>.execute-api.<region>.amazonaws.com host; pass --region or set AWS_REGION", host)
+		}
+	}
+	if err != nil {
+		if local {
+			fmt.Fprintf(c.notes, "maskctl: note: sending unsigned to %s: %v\n", host, err)
+			return nil
+		}
+		return fmt.Errorf("%w (--no-sign sends unsigned)", err)
+	}
+	return signRequest(ctx, req, body, creds, executeAPI, region, c.now())
+}
+
+// signRequest adds the SigV4 Authorization, X-Amz-Date and, with temporary
+// credentials, X-Amz-Security-Token headers to req. The signature covers
+// the SHA-256 of body.
+func signRequest(ctx context.Context, req *http.Request, body []byte, creds aws.Credentials, service, region string, t time.Time) error {
+	sum := sha256.Sum256(body)
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), service, region, t); err != nil {
+		return fmt.Errorf("sign the request for %s in %s: %w", service, region, err)
+	}
+	return nil
+}
+
+// do sends req and reads the whole answer.
+func (c *client) do(req *http.Request, u *url.URL) (int, []byte, error) {
+	resp, err := c.http.Do(req)
+	if err != nil {
+		// *url.Error repeats the method and URL, which networkError says.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return 0, nil, &networkError{method: req.Method, url: u.Redacted(), err: err}
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if err != nil {
+		return 0, nil, &networkError{method: req.Method, url: u.Redacted(), err: fmt.Errorf("read the response: %w", err)}
+	}
+	if len(b) > maxResponseBytes {
+		return 0, nil, &networkError{method: req.Method, url: u.Redacted(), err: fmt.Errorf("the response is larger than %d bytes", maxResponseBytes)}
+	}
+	return resp.StatusCode, b, nil
+}
+
+// parseURL accepts an absolute http or https URL.
+func parseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("bad URL: %w", err)
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("bad URL %q: want https://<host>/v1/resolve", u.Redacted())
+	}
+	return u, nil
+}
+
+// executeAPIRegion returns the region of an API Gateway invoke host,
+//
+//	<api-id>.execute-api.<region>.amazonaws.com[.cn]
+//	<api-id>-<vpce-id>.execute-api.<region>.vpce.amazonaws.com[.cn]
+//
+// or "" for any other host (a custom domain name, the local front).
+func executeAPIRegion(host string) string {
+	labels := strings.Split(strings.ToLower(strings.TrimSuffix(host, ".")), ".")
+	for i := 1; i+2 < len(labels); i++ {
+		if labels[i] != executeAPI {
+			continue
+		}
+		switch strings.Join(labels[i+2:], ".") {
+		case "amazonaws.com", "amazonaws.com.cn", "vpce.amazonaws.com", "vpce.amazonaws.com.cn":
+			if isRegion(labels[i+1]) {
+				return labels[i+1]
+			}
+		}
+		return ""
+	}
+	return ""
+}
+
+// isRegion reports whether s looks like a region name: us-east-1,
+// us-gov-west-1, cn-north-1, ap-southeast-5.
+func isRegion(s string) bool {
+	parts := strings.Split(s, "-")
+	if len(parts) < 3 {
+		return false
+	}
+	for i, p := range parts {
+		last := i == len(parts)-1
+		if p == "" || strings.IndexFunc(p, func(r rune) bool {
+			if last {
+				return r < '0' || r > '9'
+			}
+			return r < 'a' || r > 'z'
+		}) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// isLoopback reports whether host is this machine: localhost or a loopback
+// address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// writeBody writes the response body and a final newline; with pretty a
+// JSON body is indented (its values, numbers and escapes untouched).
+func writeBody(w io.Writer, body []byte, pretty bool) error {
+	out := body
+	if pretty {
+		var buf bytes.Buffer
+		if json.Indent(&buf, body, "", "  ") == nil {
+			out = buf.Bytes()
+		}
+	}
+	if len(out) == 0 || out[len(out)-1] != '\n' {
+		out = append(out[:len(out):len(out)], '\n')
+	}
+	_, err := w.Write(out)
+	return err
+}
+
+// summary is the one-line account of a non-200 answer for stderr: the
+// status and the error's code and message, as the API or the gateway put
+// them. It never includes anything else from the body.
+func summary(status int, body []byte) string {
+	var e struct {
+		Error *struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+		// API Gateway's own errors: {"message": "Forbidden"}.
+		Message string `json:"message"`
+	}
+	_ = json.Unmarshal(body, &e)
+	code, msg := "", e.Message
+	if e.Error != nil {
+		code, msg = e.Error.Code, e.Error.Message
+	}
+	if code == "" {
+		code = http.StatusText(status)
+	}
+	msg = oneLine(msg)
+	line := fmt.Sprint(status)
+	if code != "" {
+		line += " " + code
+	}
+	if msg != "" && msg != code {
+		line += ": " + msg
+	}
+	return line
+}
+
+// oneLine folds s to one line of at most maxMessageRunes runes.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) > maxMessageRunes {
+		s = string([]rune(s)[:maxMessageRunes]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestLocalFront runs maskctl against the local front of `make run`: the
+// devserver with the built function under the Runtime Interface Emulator
+// and the Secrets Manager double seeded from events/secrets.json.
+func TestLocalFront(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the function, the emulator and the devserver (about 40 s on a cold cache)")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command:", err)
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	bin := func(name string) string { return filepath.Join(dir, name) }
+	for _, args := range [][]string{
+		// As `make build-local` builds it.
+		{"build", "-tags", "lambda.norpc", "-o", bin("bootstrap"), "./cmd/resolver"},
+		{"build", "-o", bin("aws-lambda-rie"), "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"},
+		{"build", "-o", bin("devserver"), "./cmd/devserver"},
+	} {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = "../.."
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+
+	// Registered first, so it runs last: after the devserver has stopped,
+	// nothing it started may still run.
+	t.Cleanup(func() {
+		for _, name := range []string{"devserver", "aws-lambda-rie", "bootstrap"} {
+			assertNoProcess(t, bin(name))
+		}
+	})
+	addr := freeAddr(t)
+	url := "http://" + addr + "/v1/resolve"
+	startDevserver(t, bin("devserver"),
+		"-addr", addr,
+		"-rie", bin("aws-lambda-rie"),
+		"-bootstrap", bin("bootstrap"),
+		"-secrets", "../../events/secrets.json",
+		"-secrets-manager", "fake")
+
+	payload := `{"client_secret":"` + seedMask + `"}`
+
+	// Signed with static credentials (the front does not check them).
+	res := testCLI(staticCreds, "us-east-1", nil).runTest(t, payload, "--url", url)
+	if res.code != exitOK || res.stderr != "" {
+		t.Fatalf("resolve: exit %d, stderr %q, stdout %q", res.code, res.stderr, res.stdout)
+	}
+	if !strings.Contains(res.stdout, `"client_secret":"jira-demo-3f9c2a"`) || !strings.Contains(res.stdout, `"status":"resolved"`) {
+		t.Errorf("resolve: stdout %q", res.stdout)
+	}
+
+	// Unsigned, as a request object through stdin.
+	res = testCLI(staticCreds, "us-east-1", nil).runTest(t, `{"connection":`+payload+`}`, "--no-sign", "--dry-run", "--pretty", "--url", url)
+	if res.code != exitOK || res.stderr != "" {
+		t.Fatalf("dry run: exit %d, stderr %q, stdout %q", res.code, res.stderr, res.stdout)
+	}
+	if !strings.Contains(res.stdout, `"status": "verified"`) || strings.Contains(res.stdout, "jira-demo-3f9c2a") ||
+		!strings.Contains(res.stdout, `"client_secret": "`+seedMask+`"`) {
+		t.Errorf("dry run: stdout %q", res.stdout)
+	}
+
+	// No credentials: the loopback front is called unsigned, with a note.
+	failing := `{"client_secret":"` + seedMask + `","token":"{{workato:sm:no.such.key:arn:aws:secretsmanager:us-east-1:137149879143:secret:prod-jira-credentials-FsmeTs}}"}`
+	res = testCLI(noCreds, "us-east-1", nil).runTest(t, failing, "--url", url)
+	lines := strings.Split(strings.TrimSuffix(res.stderr, "\n"), "\n")
+	if res.code != exitStatus || len(lines) != 2 || !strings.HasPrefix(lines[0], "maskctl: note: sending unsigned to 127.0.0.1") ||
+		!strings.HasPrefix(lines[1], "maskctl: 422 MaskResolutionFailed: ") {
+		t.Errorf("failing mask: exit %d, stderr %q", res.code, res.stderr)
+	}
+	if !strings.Contains(res.stdout, `"code":"KeyNotFound"`) || strings.Contains(res.stdout+res.stderr, "jira-demo-3f9c2a") {
+		t.Errorf("failing mask: stdout %q", res.stdout)
+	}
+}
+
+// freeAddr returns a loopback address with a port that was free a moment
+// ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// syncBuffer collects a process's output, shown when a test fails.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startDevserver starts the devserver with args and waits until its -addr
+// accepts connections, which it does once the function is up. Cleanup
+// stops it with SIGTERM, as Ctrl-C would, and waits for it to exit.
+func startDevserver(t *testing.T, path string, args ...string) {
+	t.Helper()
+	var addr string
+	for i, a := range args {
+		if a == "-addr" && i+1 < len(args) {
+			addr = args[i+1]
+		}
+	}
+	out := &syncBuffer{}
+	cmd := exec.Command(path, args...)
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Env = append(os.Environ(), "SECRETS_MANAGER=fake")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-done:
+			// The devserver exits 0 when a signal stops it.
+			if err != nil {
+				t.Errorf("devserver: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+			t.Error("the devserver did not stop within 30 s of SIGTERM")
+		}
+		if t.Failed() {
+			t.Logf("devserver output:\n%s", out)
+		}
+	})
+
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			conn.Close()
+			return
+		}
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("the devserver exited before listening: %v\n%s", err, out)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the devserver did not listen on %s: %v\n%s", addr, err, out)
+		}
+	}
+}
+
+// assertNoProcess fails if a live process still runs path.
+func assertNoProcess(t *testing.T, path string) {
+	t.Helper()
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil || !bytes.HasPrefix(b, []byte(path+"\x00")) {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join(filepath.Dir(p), "stat"))
+		// Field 3 of stat is the state; a zombie has exited already.
+		if err == nil && !strings.Contains(string(stat), ") Z ") {
+			t.Errorf("process %s still runs %s", filepath.Dir(p), path)
+		}
+	}
+}
