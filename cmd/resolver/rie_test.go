@@ -1075,7 +1075,7 @@ func TestRIEFaults(t *testing.T) {
 
 	t.Run("highest status wins", func(t *testing.T) {
 		arn := secret(t, "Mixed-Mi1Xe2")
-		sm.Inject(smfake.Fault{Op: "GetSecretValue", SecretID: arn, Code: "DecryptionFailure"})
+		sm.Inject(smfake.Fault{SecretID: arn, Code: "DecryptionFailure"}) // any operation: two cold secrets are one batch
 		p := e.invokeProxy(t, post(t, `{"connection":{"a":"`+mask("nope", jiraARN)+`","b":"`+mask("k", arn)+`"}}`))
 		wantMaskFailures(t, p, http.StatusBadGateway,
 			maskEntry{Path: "/connection/a", Key: "nope", SecretARN: jiraARN, Code: "KeyNotFound"},

@@ -70,23 +70,29 @@ func classify(arn string, err error) *Error {
 		internal *types.InternalServiceError
 		apiErr   smithy.APIError
 		netErr   net.Error
+		code     string
 	)
+	// The entries of a BatchGetSecretValue answer carry only an error
+	// code, so each class is recognised by its modelled type or its code.
+	if errors.As(err, &apiErr) {
+		code = apiErr.ErrorCode()
+	}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		e.Code, e.Transient = CodeTimeout, true
-	case errors.As(err, &notFound):
+	case errors.As(err, &notFound), code == "ResourceNotFoundException":
 		e.Code = CodeNotFound
-	case errors.As(err, &decrypt):
+	case errors.As(err, &decrypt), code == "DecryptionFailure":
 		e.Code = CodeDecryptionFailure
-	case errors.As(err, &internal):
+	case errors.As(err, &internal), code == "InternalServiceError":
 		e.Transient = true
-	case errors.As(err, &apiErr) && apiErr.ErrorCode() == "AccessDeniedException":
+	case code == "AccessDeniedException":
 		e.Code = CodeAccessDenied
 	case retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err).Bool():
 		e.Code, e.Transient = CodeThrottled, true
 	case errors.As(err, &netErr) && netErr.Timeout():
 		e.Code, e.Transient = CodeTimeout, true
-	case errors.As(err, &apiErr):
+	case code != "":
 		// Another modelled error: a 4xx the function cannot fix by waiting.
 	default:
 		// Connection resets, truncated or malformed answers: transport

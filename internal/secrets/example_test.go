@@ -47,7 +47,7 @@ func ExampleNew() {
 	fmt.Println("reads of the secret:", sm.SecretReads(arn))
 	// Output:
 	// s3cr3t 5432 SecretNotFound secret not found (or marked for deletion)
-	// hits 0, misses 2, calls 2
+	// hits 0, misses 2, calls 1
 	// s3cr3t 5432 SecretNotFound secret not found (or marked for deletion)
 	// hits 1, misses 1, calls 1
 	// reads of the secret: 1

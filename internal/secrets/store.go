@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,14 +14,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/smithy-go"
 	lru "github.com/hashicorp/golang-lru/v2"
-	"golang.org/x/sync/singleflight"
 )
 
 // API is the part of the Secrets Manager client the store calls.
 type API interface {
 	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	BatchGetSecretValue(ctx context.Context, in *secretsmanager.BatchGetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.BatchGetSecretValueOutput, error)
 	DescribeSecret(ctx context.Context, in *secretsmanager.DescribeSecretInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error)
 }
 
@@ -73,7 +74,10 @@ type Store struct {
 	opts    options
 	clients sync.Map // region -> API, created on first use
 	cache   *lru.Cache[string, *entry]
-	group   singleflight.Group
+
+	mu       sync.Mutex
+	inflight map[string]*call // reads under way, shared by concurrent requests
+	noBatch  atomic.Bool      // BatchGetSecretValue was refused: read singly
 }
 
 type entry struct {
@@ -101,7 +105,7 @@ func New(cfg aws.Config, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("secret cache of %d entries: %w", o.maxEntries, err)
 	}
-	return &Store{opts: o, cache: cache}, nil
+	return &Store{opts: o, cache: cache, inflight: map[string]*call{}}, nil
 }
 
 // Result is the outcome for one requested ARN: a Secret or an Error.
@@ -119,9 +123,11 @@ type Stats struct {
 }
 
 // Get returns a Result for each ARN, in order. arns must be unique: the
-// caller dedupes, so each secret costs at most one read. Reads run
-// concurrently and stop at ctx's deadline; a read still pending then is a
-// CodeTimeout error.
+// caller dedupes, so each secret costs at most one read. The misses of one
+// call are read together — BatchGetSecretValue for several secrets of a
+// region, GetSecretValue for one — and a miss already being read for a
+// concurrent request joins that read. Reads stop at ctx's deadline; a read
+// still pending then is a CodeTimeout error.
 func (s *Store) Get(ctx context.Context, arns []string) ([]Result, Stats) {
 	results := make([]Result, len(arns))
 	var st Stats
@@ -140,14 +146,22 @@ func (s *Store) Get(ctx context.Context, arns []string) ([]Result, Stats) {
 		return results, st
 	}
 	var calls atomic.Int64
-	var wg sync.WaitGroup
+	s.await(ctx, arns, misses, results, &calls)
+
+	// A read joined from another request ran under that request's
+	// deadline. If it ran out but ours has not, read again on our time,
+	// once.
+	var again []int
 	for _, i := range misses {
-		wg.Go(func() {
-			results[i] = s.read(ctx, arns[i], &calls)
-		})
+		if e := results[i].Err; e != nil && e.Code == CodeTimeout && errors.Is(e.Err, context.DeadlineExceeded) && !expired(ctx) {
+			again = append(again, i)
+		}
 	}
-	wg.Wait()
+	if len(again) > 0 {
+		s.await(ctx, arns, again, results, &calls)
+	}
 	st.Calls = int(calls.Load())
+
 	for _, i := range misses {
 		if results[i].Err == nil || !results[i].Err.Transient {
 			continue
@@ -171,95 +185,236 @@ func (s *Store) stale(arn string) (*Secret, bool) {
 	return e.secret, true
 }
 
-// read fetches one secret, sharing the read with concurrent callers. The
-// shared read runs under the leader's deadline but not its cancellation, and
-// each caller stops waiting at its own deadline; a caller whose deadline is
-// later than the leader's is not failed by it but reads again.
-func (s *Store) read(ctx context.Context, arn string, calls *atomic.Int64) Result {
-	r := s.wait(ctx, arn, s.flight(ctx, arn, calls))
-	if r.Err != nil && r.Err.Code == CodeTimeout && errors.Is(r.Err.Err, context.DeadlineExceeded) && !expired(ctx) {
-		// Another caller's deadline ended the read we joined, and ours has
-		// not passed: read again on our own time, once.
-		r = s.wait(ctx, arn, s.flight(ctx, arn, calls))
-	}
-	return r
-}
-
 // expired reports whether ctx is done or its deadline has passed.
 func expired(ctx context.Context) bool {
 	dl, ok := ctx.Deadline()
 	return ctx.Err() != nil || (ok && !time.Now().Before(dl))
 }
 
-func (s *Store) flight(ctx context.Context, arn string, calls *atomic.Int64) <-chan singleflight.Result {
-	return s.group.DoChan(arn, func() (any, error) {
-		// A read that finished between the caller's cache miss and this
-		// flight has already filled the cache: do not read again.
-		if e, ok := s.cache.Peek(arn); ok && s.opts.now().Before(e.expires) {
-			return e.secret, nil
-		}
-		readCtx := context.WithoutCancel(ctx)
-		if dl, ok := ctx.Deadline(); ok {
-			var cancel context.CancelFunc
-			readCtx, cancel = context.WithDeadline(readCtx, dl)
-			defer cancel()
-		}
-		return s.fetch(readCtx, arn, calls)
-	})
+// call is one secret's read in flight; done closes when res is set.
+type call struct {
+	done chan struct{}
+	res  Result
 }
 
-func (s *Store) wait(ctx context.Context, arn string, ch <-chan singleflight.Result) Result {
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			var e *Error
-			if !errors.As(r.Err, &e) {
-				e = classify(arn, r.Err)
-			}
-			return Result{Err: e}
+// await starts a read for each of arns[idx] that no concurrent request is
+// reading (and the cache has not meanwhile filled), joins the others, and
+// waits for all of them or ctx.
+func (s *Store) await(ctx context.Context, arns []string, idx []int, results []Result, calls *atomic.Int64) {
+	waits := make([]*call, len(idx))
+	var lead []string
+	var leadCalls []*call
+	s.mu.Lock()
+	now := s.opts.now()
+	for k, i := range idx {
+		arn := arns[i]
+		if c, ok := s.inflight[arn]; ok {
+			waits[k] = c
+			continue
 		}
-		return Result{Secret: r.Val.(*Secret)}
-	case <-ctx.Done():
-		return Result{Err: &Error{Code: CodeTimeout, ARN: arn, Err: ctx.Err(), Transient: true}}
+		if e, ok := s.cache.Peek(arn); ok && now.Before(e.expires) {
+			c := &call{done: make(chan struct{}), res: Result{Secret: e.secret}}
+			close(c.done)
+			waits[k] = c
+			continue
+		}
+		c := &call{done: make(chan struct{})}
+		s.inflight[arn] = c
+		waits[k] = c
+		lead = append(lead, arn)
+		leadCalls = append(leadCalls, c)
+	}
+	s.mu.Unlock()
+
+	if len(lead) > 0 {
+		// The reads serve every request that joins them, so they run
+		// under this request's deadline but not its cancellation.
+		readCtx := context.WithoutCancel(ctx)
+		cancel := context.CancelFunc(func() {})
+		if dl, ok := ctx.Deadline(); ok {
+			readCtx, cancel = context.WithDeadline(readCtx, dl)
+		}
+		go func() {
+			defer cancel()
+			s.readAll(readCtx, lead, leadCalls, calls)
+		}()
+	}
+	for k, i := range idx {
+		select {
+		case <-waits[k].done:
+			results[i] = waits[k].res
+		case <-ctx.Done():
+			results[i] = Result{Err: &Error{Code: CodeTimeout, ARN: arns[i], Err: ctx.Err(), Transient: true}}
+		}
 	}
 }
 
-// fetch reads the AWSCURRENT version of one secret and caches it.
-func (s *Store) fetch(ctx context.Context, arn string, calls *atomic.Int64) (*Secret, error) {
-	client := s.client(regionOf(arn))
+// maxBatch is BatchGetSecretValue's limit of secret ids a call.
+const maxBatch = 20
+
+// readAll reads arns, grouped by region: one secret with GetSecretValue,
+// several with BatchGetSecretValue in calls of at most maxBatch ids. All
+// calls, across regions and chunks, go out concurrently.
+func (s *Store) readAll(ctx context.Context, arns []string, cs []*call, calls *atomic.Int64) {
+	byRegion := map[string][]int{}
+	var regions []string
+	for i, arn := range arns {
+		r := regionOf(arn)
+		if _, ok := byRegion[r]; !ok {
+			regions = append(regions, r)
+		}
+		byRegion[r] = append(byRegion[r], i)
+	}
+	var wg sync.WaitGroup
+	for _, region := range regions {
+		client := s.client(region)
+		idx := byRegion[region]
+		if len(idx) == 1 || s.noBatch.Load() {
+			for _, i := range idx {
+				wg.Go(func() { s.finish(arns[i], cs[i], s.fetch(ctx, client, arns[i], calls)) })
+			}
+			continue
+		}
+		for chunk := range slices.Chunk(idx, maxBatch) {
+			wg.Go(func() {
+				ids := make([]string, len(chunk))
+				for k, i := range chunk {
+					ids[k] = arns[i]
+				}
+				for k, r := range s.fetchBatch(ctx, client, ids, calls) {
+					s.finish(ids[k], cs[chunk[k]], r)
+				}
+			})
+		}
+	}
+	wg.Wait()
+}
+
+// finish caches a read's outcome, then releases the requests waiting on
+// it. The cache is filled before the read leaves the in-flight table, so
+// no request can miss both and read again.
+func (s *Store) finish(arn string, c *call, r Result) {
+	switch {
+	case r.Err == nil:
+		s.cache.Add(arn, &entry{secret: r.Secret, expires: s.opts.now().Add(s.jitteredTTL())})
+	case !r.Err.Transient:
+		// Secrets Manager has answered that the secret is gone, denied or
+		// unreadable: its old value may no longer stand in for it.
+		s.cache.Remove(arn)
+	}
+	s.mu.Lock()
+	delete(s.inflight, arn)
+	s.mu.Unlock()
+	c.res = r
+	close(c.done)
+}
+
+// fetch reads the AWSCURRENT version of one secret.
+func (s *Store) fetch(ctx context.Context, client API, arn string, calls *atomic.Int64) Result {
 	calls.Add(1)
 	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
 		SecretId:     aws.String(arn),
 		VersionStage: aws.String("AWSCURRENT"),
 	})
 	if err != nil {
-		e := classify(arn, err)
-		var invalid *types.InvalidRequestException
-		if errors.As(err, &invalid) {
-			// Secrets Manager refuses to read a secret scheduled for
-			// deletion with InvalidRequestException; DescribeSecret's
-			// DeletedDate says whether that is why.
-			calls.Add(1)
-			if d, derr := client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(arn)}); derr == nil && d.DeletedDate != nil {
-				e.Code = CodeNotFound
+		return Result{Err: s.failed(ctx, client, arn, err, calls)}
+	}
+	return Result{Secret: newSecret(out.ARN, out.SecretString)}
+}
+
+// fetchBatch reads several secrets of one region with one
+// BatchGetSecretValue call and maps each value and each entry of its Errors
+// list back to the id that asked for it. When the role may not call the
+// batch action at all, it falls back to single reads and remembers that
+// for the life of the execution environment.
+func (s *Store) fetchBatch(ctx context.Context, client API, ids []string, calls *atomic.Int64) []Result {
+	results := make([]Result, len(ids))
+	calls.Add(1)
+	out, err := client.BatchGetSecretValue(ctx, &secretsmanager.BatchGetSecretValueInput{SecretIdList: ids})
+	if err != nil {
+		var apiErr smithy.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorCode() == "AccessDeniedException" {
+			// No secretsmanager:BatchGetSecretValue for the role, or a VPC
+			// endpoint policy that refuses one secret of the batch: only
+			// single reads can tell the secrets apart.
+			if s.noBatch.CompareAndSwap(false, true) {
+				s.opts.logger.WarnContext(ctx, "BatchGetSecretValue refused; reading secrets one at a time from now on", "error", err.Error())
 			}
+			var wg sync.WaitGroup
+			for k, id := range ids {
+				wg.Go(func() { results[k] = s.fetch(ctx, client, id, calls) })
+			}
+			wg.Wait()
+			return results
 		}
-		if !e.Transient {
-			// Secrets Manager has answered that the secret is gone, denied
-			// or unreadable: its old value may no longer stand in for it.
-			s.cache.Remove(arn)
+		for k, id := range ids {
+			results[k] = Result{Err: classify(id, err)}
 		}
-		return nil, e
+		return results
 	}
-	var sec *Secret
-	switch {
-	case out.SecretString != nil:
-		sec = NewSecret(aws.ToString(out.ARN), *out.SecretString)
-	default:
-		sec = &Secret{ARN: aws.ToString(out.ARN), Kind: Binary}
+	done := make([]bool, len(ids))
+	for _, v := range out.SecretValues {
+		if k := matchID(ids, aws.ToString(v.ARN)); k >= 0 && !done[k] {
+			results[k], done[k] = Result{Secret: newSecret(v.ARN, v.SecretString)}, true
+		}
 	}
-	s.cache.Add(arn, &entry{secret: sec, expires: s.opts.now().Add(s.jitteredTTL())})
-	return sec, nil
+	for _, e := range out.Errors {
+		k := slices.Index(ids, aws.ToString(e.SecretId))
+		if k < 0 {
+			k = matchID(ids, aws.ToString(e.SecretId))
+		}
+		if k < 0 || done[k] {
+			continue
+		}
+		apiErr := &smithy.GenericAPIError{Code: aws.ToString(e.ErrorCode), Message: aws.ToString(e.Message)}
+		results[k], done[k] = Result{Err: s.failed(ctx, client, ids[k], apiErr, calls)}, true
+	}
+	for k, id := range ids {
+		if !done[k] {
+			results[k] = Result{Err: &Error{Code: CodeUpstream, ARN: id, Transient: true,
+				Err: errors.New("BatchGetSecretValue answered neither a value nor an error for this secret")}}
+		}
+	}
+	return results
+}
+
+// matchID finds the requested id that names the full ARN arn: the same
+// ARN, or a partial ARN that is arn without its "-" and six-character
+// suffix.
+func matchID(ids []string, arn string) int {
+	for k, id := range ids {
+		if id == arn || (len(arn) == len(id)+7 && strings.HasPrefix(arn, id) && arn[len(id)] == '-') {
+			return k
+		}
+	}
+	return -1
+}
+
+// failed classifies a read's error. Secrets Manager refuses to read a
+// secret scheduled for deletion with InvalidRequestException;
+// DescribeSecret's DeletedDate says whether that is why.
+func (s *Store) failed(ctx context.Context, client API, arn string, err error, calls *atomic.Int64) *Error {
+	e := classify(arn, err)
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidRequestException" {
+		calls.Add(1)
+		if d, derr := client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(arn)}); derr == nil && d.DeletedDate != nil {
+			e.Code = CodeNotFound
+		}
+	}
+	if !e.Transient {
+		s.opts.logger.WarnContext(ctx, "secret read failed", "secret_arn", arn, "code", string(e.Code), "error", err.Error())
+	}
+	return e
+}
+
+// newSecret parses a read's value: a SecretString, or a binary secret when
+// there is none.
+func newSecret(arn, secretString *string) *Secret {
+	if secretString == nil {
+		return &Secret{ARN: aws.ToString(arn), Kind: Binary}
+	}
+	return NewSecret(aws.ToString(arn), *secretString)
 }
 
 func (s *Store) jitteredTTL() time.Duration {

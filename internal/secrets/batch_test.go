@@ -1,0 +1,172 @@
+package secrets
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/maskresolver/maskresolver/internal/smfake"
+)
+
+// putN seeds n secrets in region and returns their full ARNs.
+func putN(t *testing.T, f *fixture, region string, n int) []string {
+	t.Helper()
+	arns := make([]string, n)
+	for i := range n {
+		arns[i] = f.put(t, fmt.Sprintf("arn:aws:secretsmanager:%s:123456789012:secret:batch-%s-%03d", region, region, i), aws.String(fmt.Sprintf(`{"i":%d}`, i)))
+	}
+	return arns
+}
+
+// N cold secrets of one region cost exactly ceil(N/20) calls; within the
+// TTL, none.
+func TestBatchCallCount(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{2, 19, 20, 21, 40, 41, 100} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			arns := putN(t, f, "us-east-1", n)
+			f.sm.ResetCalls()
+			res, st := f.store.Get(t.Context(), arns)
+			for i, r := range res {
+				if r.Err != nil {
+					t.Fatalf("%s: %v", arns[i], r.Err)
+				}
+				if v, _ := r.Secret.Lookup("i"); v != fmt.Sprint(i) {
+					t.Fatalf("result %d holds i=%s", i, v)
+				}
+			}
+			want := (n + maxBatch - 1) / maxBatch
+			if got := f.sm.Calls("BatchGetSecretValue"); got != want || f.sm.Calls("") != want || st.Calls != want {
+				t.Errorf("%d secrets: %d batch calls, %d in all, Stats.Calls %d; want %d", n, got, f.sm.Calls(""), st.Calls, want)
+			}
+			f.sm.ResetCalls()
+			if _, st := f.store.Get(t.Context(), arns); f.sm.Calls("") != 0 || st.Hits != n {
+				t.Errorf("within the TTL: %d calls, %d hits; want 0 and %d", f.sm.Calls(""), st.Hits, n)
+			}
+		})
+	}
+}
+
+// Each region gets its own batch; one secret alone is a GetSecretValue.
+func TestBatchPerRegion(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	arns := append(putN(t, f, "us-east-1", 3), putN(t, f, "eu-west-1", 25)...)
+	arns = append(arns, putN(t, f, "ap-southeast-2", 1)...)
+	f.sm.ResetCalls()
+	res, st := f.store.Get(t.Context(), arns)
+	for i, r := range res {
+		if r.Err != nil || r.Secret.ARN != arns[i] {
+			t.Fatalf("result %d: %+v", i, r)
+		}
+	}
+	if b, g := f.sm.Calls("BatchGetSecretValue"), f.sm.Calls("GetSecretValue"); b != 3 || g != 1 || st.Calls != 4 {
+		t.Errorf("%d batch + %d single calls (Stats %d); want 3 + 1", b, g, st.Calls)
+	}
+}
+
+// The Errors list of a batch maps back to the secrets that failed, with the
+// codes of a single read; the others resolve.
+func TestBatchErrorsMapBack(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	arns := putN(t, f, "us-east-1", 4)
+	deleted, err := f.sm.Put(smfake.Secret{ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:going", String: aws.String(`{}`), Deleted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := "arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf"
+	partial := arns[3][:len(arns[3])-7] // the same secret, named without its suffix
+	f.sm.Inject(smfake.Fault{Op: "BatchGetSecretValue", SecretID: arns[1], Code: "DecryptionFailure"})
+	f.sm.Inject(smfake.Fault{Op: "BatchGetSecretValue", SecretID: arns[2], Code: "AccessDeniedException"})
+	ids := []string{arns[0], arns[1], arns[2], partial, deleted, missing}
+	res, _ := f.store.Get(t.Context(), ids)
+	want := []Code{"", CodeDecryptionFailure, CodeAccessDenied, "", CodeNotFound, CodeNotFound}
+	for i, r := range res {
+		var got Code
+		if r.Err != nil {
+			got = r.Err.Code
+		}
+		if got != want[i] {
+			t.Errorf("%s: code %q, want %q (%+v)", ids[i], got, want[i], r.Err)
+		}
+	}
+	if res[3].Err == nil && res[3].Secret.ARN != arns[3] {
+		t.Errorf("partial ARN answered with %s", res[3].Secret.ARN)
+	}
+	if b := f.sm.Calls("BatchGetSecretValue"); b != 1 {
+		t.Errorf("%d batch calls, want 1", b)
+	}
+}
+
+// A role without secretsmanager:BatchGetSecretValue gets single reads, and
+// the store stops trying the batch for the rest of its life.
+func TestBatchDeniedFallsBack(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	arns := putN(t, f, "us-east-1", 5)
+	f.sm.Inject(smfake.Fault{Op: "BatchGetSecretValue", Code: "AccessDeniedException"})
+	res, st := f.store.Get(t.Context(), arns[:3])
+	for i, r := range res {
+		if r.Err != nil {
+			t.Fatalf("%s: %v", arns[i], r.Err)
+		}
+	}
+	if b, g := f.sm.Calls("BatchGetSecretValue"), f.sm.Calls("GetSecretValue"); b != 1 || g != 3 || st.Calls != 4 {
+		t.Errorf("first request: %d batch + %d single calls (Stats %d); want 1 + 3", b, g, st.Calls)
+	}
+	f.sm.ResetCalls()
+	if res, _ := f.store.Get(t.Context(), arns[3:]); res[0].Err != nil || res[1].Err != nil {
+		t.Fatalf("second request: %+v", res)
+	}
+	if b, g := f.sm.Calls("BatchGetSecretValue"), f.sm.Calls("GetSecretValue"); b != 0 || g != 2 {
+		t.Errorf("after the refusal: %d batch + %d single calls; want 0 + 2", b, g)
+	}
+}
+
+// A whole batch that fails transiently fails each of its secrets with that
+// class, so stale values can stand in.
+func TestBatchWholeCallThrottled(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	arns := putN(t, f, "us-east-1", 3)
+	f.sm.Inject(smfake.Fault{Op: "BatchGetSecretValue", Code: "ThrottlingException"})
+	res, _ := f.store.Get(t.Context(), arns)
+	for i, r := range res {
+		if r.Err == nil || r.Err.Code != CodeThrottled || !r.Err.Transient {
+			t.Errorf("%s: %+v, want Throttled", arns[i], r.Err)
+		}
+	}
+}
+
+// Concurrent requests over overlapping sets of cold secrets read each
+// secret once in all.
+func TestBatchConcurrentOverlap(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	arns := putN(t, f, "us-east-1", 30)
+	f.sm.Inject(smfake.Fault{Latency: 30e6}) // 30 ms, so the requests overlap
+	f.sm.ResetCalls()
+	var wg sync.WaitGroup
+	for g := range 50 {
+		wg.Go(func() {
+			lo := g % 10
+			res, _ := f.store.Get(t.Context(), arns[lo:lo+21])
+			for _, r := range res {
+				if r.Err != nil {
+					t.Error(r.Err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, arn := range arns {
+		if n := f.sm.SecretReads(arn); n != 1 {
+			t.Errorf("%s read %d times, want 1", arn, n)
+		}
+	}
+}
