@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-xray-sdk-go/instrumentation/awsv2"
 	"github.com/aws/aws-xray-sdk-go/strategy/ctxmissing"
@@ -21,6 +23,10 @@ import (
 	"github.com/maskresolver/maskresolver/internal/resolve"
 	"github.com/maskresolver/maskresolver/internal/secrets"
 )
+
+// attemptTimeout bounds one HTTP attempt of a Secrets Manager call; a
+// BatchGetSecretValue of 20 secrets normally answers in well under a second.
+const attemptTimeout = 3 * time.Second
 
 func main() {
 	h, err := newHandler(context.Background(), os.LookupEnv)
@@ -55,7 +61,11 @@ func newHandler(ctx context.Context, lookup func(string) (string, bool)) (*api.H
 	}
 	xray.SetLogger(xraylog.NewDefaultLogger(os.Stderr, xraylog.LogLevelError))
 
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	// Each attempt is bounded on its own, so a hung connection costs one
+	// attempt and the standard retryer (3 attempts) can still try again
+	// inside the request's deadline.
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx,
+		awsconfig.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(attemptTimeout)))
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}

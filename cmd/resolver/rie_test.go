@@ -1247,3 +1247,28 @@ func TestRIECallerRules(t *testing.T) {
 			maskEntry{Path: "/connection/s", Key: "client_id", SecretARN: sfARN, Status: "resolved"})
 	})
 }
+
+// TestRIEAttemptTimeout: a Secrets Manager attempt that hangs is cut off by
+// the per-attempt timeout and retried by the standard retryer, inside the
+// invocation's deadline, instead of using up the whole request.
+func TestRIEAttemptTimeout(t *testing.T) {
+	t.Parallel()
+	e, sm := startWithFake(t, "AWS_LAMBDA_FUNCTION_TIMEOUT=10")
+	arn := "arn:aws:secretsmanager:us-east-1:" + account + ":secret:hang-once-Ha1No2"
+	if _, err := sm.Put(smfake.Secret{ARN: arn, String: aws.String(`{"k":"after-retry-value"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	e.noLeak("after-retry-value")
+	sm.Inject(smfake.Fault{SecretID: arn, Latency: time.Minute, Times: 1})
+	start := time.Now()
+	p := e.invokeProxy(t, post(t, `{"connection":{"k":"`+mask("k", arn)+`"}}`))
+	took := time.Since(start)
+	wantResolved(t, p, `{"k":"after-retry-value"}`,
+		maskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Status: "resolved"})
+	if n := sm.SecretReads(arn); n != 2 {
+		t.Errorf("the secret was read %d times, want 2 (a cut-off attempt and its retry)", n)
+	}
+	if took < attemptTimeout || took > 3*attemptTimeout {
+		t.Errorf("answered after %v; want one attempt timeout (%v) and a quick retry", took, attemptTimeout)
+	}
+}
