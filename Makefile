@@ -8,6 +8,7 @@
 #   make deploy   sam build && sam deploy --guided
 
 GO ?= go
+SHELL := /bin/bash
 
 # The Lambda flags: static, stripped, and without the net/rpc runtime
 # (provided.al2023 speaks only the Runtime API).
@@ -64,8 +65,11 @@ invoke: build-local $(RIE) devserver
 test:
 	$(GO) test -race ./...
 
+# Each benchmark measures its subject and its baselines in the same run;
+# scripts/benchratio.awk prints the ratios after the raw lines.
+BENCHTIME ?= 1s
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./... | awk -f scripts/benchratio.awk
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
