@@ -52,6 +52,8 @@ var wantEnv = []string{
 	"MAX_BODY_BYTES",
 	"MAX_MASKS",
 	"MAX_DEPTH",
+	"MAX_STRING_BYTES",
+	"MAX_SECRETS",
 	"CALLER_RULES",
 	"METRICS_NAMESPACE",
 	"AWS_XRAY_CONTEXT_MISSING",
@@ -261,6 +263,8 @@ func TestEnvironment(t *testing.T) {
 		"MAX_BODY_BYTES":       "1048576",
 		"MAX_MASKS":            "1000",
 		"MAX_DEPTH":            "64",
+		"MAX_STRING_BYTES":     "262144",
+		"MAX_SECRETS":          "100",
 		// Empty is how the function reads "unset": no per-caller rules.
 		"CALLER_RULES":             "",
 		"METRICS_NAMESPACE":        "maskresolver",

@@ -80,7 +80,12 @@ func newHandler(ctx context.Context, lookup func(string) (string, bool)) (*api.H
 	if err != nil {
 		return nil, err
 	}
-	r := resolve.New(store, resolve.WithMaxMasks(cfg.MaxMasks), resolve.WithMaxDepth(cfg.MaxDepth))
+	r := resolve.New(store,
+		resolve.WithMaxMasks(cfg.MaxMasks),
+		resolve.WithMaxDepth(cfg.MaxDepth),
+		resolve.WithMaxStringBytes(cfg.MaxStringBytes),
+		resolve.WithMaxSecrets(cfg.MaxSecrets),
+	)
 	return api.New(r,
 		api.WithMaxBodyBytes(cfg.MaxBodyBytes),
 		api.WithAccess(cfg.Allowed),

@@ -1272,3 +1272,23 @@ func TestRIEAttemptTimeout(t *testing.T) {
 		t.Errorf("answered after %v; want one attempt timeout (%v) and a quick retry", took, attemptTimeout)
 	}
 }
+
+// TestRIEStringAndSecretLimits: MAX_STRING_BYTES and MAX_SECRETS refuse a
+// request before any secret is read.
+func TestRIEStringAndSecretLimits(t *testing.T) {
+	t.Parallel()
+	e, sm := startWithFake(t, "MAX_STRING_BYTES=200", "MAX_SECRETS=1")
+	long := strings.Repeat("x", 201)
+	wantRequestError(t, e.invokeProxy(t, post(t, `{"connection":{"a":"`+long+`"}}`)), http.StatusBadRequest, "InvalidRequest")
+	wantRequestError(t, e.invokeProxy(t, post(t, `{"connection":{"`+long+`":1}}`)), http.StatusBadRequest, "InvalidRequest")
+	two := `{"connection":["` + mask("username", jiraARN) + `","` + mask("client_id", sfARN) + `"]}`
+	wantRequestError(t, e.invokeProxy(t, post(t, two)), http.StatusUnprocessableEntity, "TooManyMasks")
+	if n := sm.Calls(""); n != 0 {
+		t.Errorf("Secrets Manager was called %d times for requests over the limits", n)
+	}
+	// At the limits, the same shapes resolve.
+	ok := `{"connection":["` + strings.Repeat("y", 200) + `","` + mask("username", jiraARN) + `","` + mask("prod.jira.secret.key", jiraARN) + `"]}`
+	if p := e.invokeProxy(t, post(t, ok)); p.StatusCode != http.StatusOK {
+		t.Errorf("a request at the limits: %d %s", p.StatusCode, p.Body)
+	}
+}

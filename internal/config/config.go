@@ -19,6 +19,8 @@ const (
 	DefaultMaxBodyBytes      = 1 << 20
 	DefaultMaxMasks          = 1000
 	DefaultMaxDepth          = 64
+	DefaultMaxStringBytes    = 256 << 10
+	DefaultMaxSecrets        = 100
 )
 
 // Config is the validated configuration of one execution environment.
@@ -32,9 +34,11 @@ type Config struct {
 	CacheMaxEntries   int
 	CacheStaleIfError time.Duration
 
-	MaxBodyBytes int
-	MaxMasks     int
-	MaxDepth     int
+	MaxBodyBytes   int
+	MaxMasks       int
+	MaxDepth       int
+	MaxStringBytes int
+	MaxSecrets     int
 
 	LogLevel slog.Level
 }
@@ -85,6 +89,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		MaxBodyBytes:      DefaultMaxBodyBytes,
 		MaxMasks:          DefaultMaxMasks,
 		MaxDepth:          DefaultMaxDepth,
+		MaxStringBytes:    DefaultMaxStringBytes,
+		MaxSecrets:        DefaultMaxSecrets,
 		LogLevel:          slog.LevelInfo,
 	}
 	var errs []error
@@ -154,6 +160,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	integer("MAX_BODY_BYTES", &c.MaxBodyBytes, 2, 10<<20)
 	integer("MAX_MASKS", &c.MaxMasks, 1, 100_000)
 	integer("MAX_DEPTH", &c.MaxDepth, 1, 10_000)
+	integer("MAX_STRING_BYTES", &c.MaxStringBytes, 1, 10<<20)
+	integer("MAX_SECRETS", &c.MaxSecrets, 1, 10_000)
 
 	if v, ok := get("LOG_LEVEL"); ok {
 		l, err := ParseLogLevel(v)

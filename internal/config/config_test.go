@@ -26,6 +26,8 @@ func defaults() config.Config {
 		MaxBodyBytes:      1048576,
 		MaxMasks:          1000,
 		MaxDepth:          64,
+		MaxStringBytes:    256 << 10,
+		MaxSecrets:        100,
 		LogLevel:          slog.LevelInfo,
 	}
 }

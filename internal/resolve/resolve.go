@@ -47,16 +47,20 @@ var _ Store = (*secrets.Store)(nil)
 
 // Defaults of the request limits, used when no option says otherwise.
 const (
-	DefaultMaxMasks = 1000
-	DefaultMaxDepth = 64
+	DefaultMaxMasks       = 1000
+	DefaultMaxDepth       = 64
+	DefaultMaxStringBytes = 256 << 10
+	DefaultMaxSecrets     = 100
 )
 
 // Resolver resolves the masks of requests. Build one per execution
 // environment; it is safe for concurrent use.
 type Resolver struct {
-	store    Store
-	maxMasks int
-	maxDepth int
+	store          Store
+	maxMasks       int
+	maxDepth       int
+	maxStringBytes int
+	maxSecrets     int
 }
 
 // Option configures a Resolver.
@@ -68,9 +72,18 @@ func WithMaxMasks(n int) Option { return func(r *Resolver) { r.maxMasks = n } }
 // WithMaxDepth limits the nesting depth of connection (InvalidRequest above it).
 func WithMaxDepth(n int) Option { return func(r *Resolver) { r.maxDepth = n } }
 
+// WithMaxStringBytes limits any one string token of the payload, member
+// names included, as sent (InvalidRequest above it).
+func WithMaxStringBytes(n int) Option { return func(r *Resolver) { r.maxStringBytes = n } }
+
+// WithMaxSecrets limits the distinct secrets one request may name
+// (TooManyMasks above it), so one request cannot fan out into many reads.
+func WithMaxSecrets(n int) Option { return func(r *Resolver) { r.maxSecrets = n } }
+
 // New returns a Resolver reading secrets from store.
 func New(store Store, opts ...Option) *Resolver {
-	r := &Resolver{store: store, maxMasks: DefaultMaxMasks, maxDepth: DefaultMaxDepth}
+	r := &Resolver{store: store, maxMasks: DefaultMaxMasks, maxDepth: DefaultMaxDepth,
+		maxStringBytes: DefaultMaxStringBytes, maxSecrets: DefaultMaxSecrets}
 	for _, o := range opts {
 		o(r)
 	}
@@ -108,7 +121,7 @@ type Result struct {
 // reads the secrets its masks name and returns the outcome. A request the
 // contract rejects as a whole is a *RequestError.
 func (r *Resolver) Resolve(ctx context.Context, body []byte, allow Allow) (*Result, error) {
-	sc := scanner{buf: body, maxDepth: r.maxDepth, maxMasks: r.maxMasks}
+	sc := scanner{buf: body, maxDepth: r.maxDepth, maxMasks: r.maxMasks, maxString: r.maxStringBytes}
 	connStart, connEnd, dryRun, err := sc.request()
 	if err != nil {
 		var tm *tooManyMasks
@@ -151,6 +164,10 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, allow Allow) (*Resu
 		}
 	}
 	res.Unique = len(arns)
+	if len(arns) > r.maxSecrets {
+		return nil, &RequestError{Code: CodeTooManyMasks, Message: fmt.Sprintf(
+			"the masks name %d distinct secrets, more than %d (MAX_SECRETS)", len(arns), r.maxSecrets)}
+	}
 
 	var got []secrets.Result
 	if len(arns) > 0 {

@@ -53,10 +53,13 @@ type scanner struct {
 	pos      int
 	maxDepth int
 	maxMasks int
-	path     []seg
-	holders  []holder
-	matches  []mask.Match
-	tmp      []byte
+	// maxString bounds a string token's length in the body, quotes
+	// excluded; 0 means no bound.
+	maxString int
+	path      []seg
+	holders   []holder
+	matches   []mask.Match
+	tmp       []byte
 }
 
 func (s *scanner) errorf(format string, args ...any) error {
@@ -254,6 +257,9 @@ func (s *scanner) stringToken() (esc bool, err error) {
 		c := b[i]
 		switch {
 		case c == '"':
+			if s.maxString > 0 && i-s.pos-1 > s.maxString {
+				return false, s.errorf("a string of %d bytes is longer than MAX_STRING_BYTES (%d)", i-s.pos-1, s.maxString)
+			}
 			if high && !utf8.Valid(b[s.pos+1:i]) {
 				return false, s.errorf("string is not valid UTF-8")
 			}
