@@ -56,10 +56,10 @@ func newHandler(ctx context.Context, lookup func(string) (string, bool)) (*api.H
 
 	// Outside Lambda, or with no trace header, there is no segment to
 	// attach to: stay silent rather than log on every call.
+	xray.SetLogger(xraylog.NewDefaultLogger(os.Stderr, xraylog.LogLevelError))
 	if err := xray.Configure(xray.Config{ContextMissingStrategy: ctxmissing.NewDefaultIgnoreErrorStrategy()}); err != nil {
 		return nil, fmt.Errorf("configure X-Ray: %w", err)
 	}
-	xray.SetLogger(xraylog.NewDefaultLogger(os.Stderr, xraylog.LogLevelError))
 
 	// Each attempt is bounded on its own, so a hung connection costs one
 	// attempt and the standard retryer (3 attempts) can still try again
@@ -90,5 +90,6 @@ func newHandler(ctx context.Context, lookup func(string) (string, bool)) (*api.H
 		api.WithMaxBodyBytes(cfg.MaxBodyBytes),
 		api.WithAccess(cfg.Allowed),
 		api.WithLogger(logger),
+		api.WithMetricsNamespace(cfg.MetricsNamespace),
 	), nil
 }

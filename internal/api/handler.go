@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/maskresolver/maskresolver/internal/resolve"
+	"github.com/maskresolver/maskresolver/internal/xtrace"
 )
 
 // Route is the one path the function answers.
@@ -22,7 +23,8 @@ const Route = "/v1/resolve"
 
 // Defaults and bounds of the handler.
 const (
-	DefaultMaxBodyBytes = 1 << 20
+	DefaultMaxBodyBytes     = 1 << 20
+	DefaultMetricsNamespace = "maskresolver"
 	// maxReadBudget keeps Secrets Manager reads well inside API Gateway's
 	// 30 s integration timeout, whatever the function's own timeout.
 	maxReadBudget = 25 * time.Second
@@ -44,6 +46,7 @@ type Handler struct {
 	maxBodyBytes int
 	access       Access
 	logger       *slog.Logger
+	namespace    string
 }
 
 // Option configures a Handler.
@@ -56,12 +59,17 @@ func WithMaxBodyBytes(n int) Option { return func(h *Handler) { h.maxBodyBytes =
 // WithAccess sets the allowlist and caller rules; nil allows every secret.
 func WithAccess(a Access) Option { return func(h *Handler) { h.access = a } }
 
+// WithMetricsNamespace sets the CloudWatch namespace of the metrics that
+// each request's summary line carries in Embedded Metric Format; "" turns
+// them off.
+func WithMetricsNamespace(ns string) Option { return func(h *Handler) { h.namespace = ns } }
+
 // WithLogger sets the logger; lines carry paths, keys and ARNs, never values.
 func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.logger = l } }
 
 // New returns a Handler that resolves requests with r.
 func New(r *resolve.Resolver, opts ...Option) *Handler {
-	h := &Handler{resolver: r, maxBodyBytes: DefaultMaxBodyBytes, logger: slog.New(slog.DiscardHandler)}
+	h := &Handler{resolver: r, maxBodyBytes: DefaultMaxBodyBytes, logger: slog.New(slog.DiscardHandler), namespace: DefaultMetricsNamespace}
 	for _, o := range opts {
 		o(h)
 	}
@@ -120,7 +128,10 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 	var a answer
 	req, a = h.parse(payload)
 	if a.status == 0 {
-		a = h.route(ctx, req, &sum)
+		spanCtx, end := xtrace.Start(ctx, "resolve")
+		a = h.route(spanCtx, req, &sum)
+		sum.status = a.status
+		end(nil, sum.annotations()...)
 	}
 	sum.status = a.status
 	return shape(req.source, a)

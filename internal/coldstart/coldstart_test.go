@@ -2,17 +2,14 @@ package coldstart
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/maskresolver/maskresolver/internal/lambdatest"
 )
 
 // builds holds the three binaries, built once per test binary run with the
@@ -46,58 +43,17 @@ type buildError struct {
 
 func (e *buildError) Error() string { return "build " + e.pkg + ": " + e.err.Error() + "\n" + e.out }
 
-// runtimeAPI is the smallest Lambda Runtime API: it hands out one event and
-// signals when its answer arrives. Later /next calls wait until the test
-// ends, as the real API does between invocations.
-type runtimeAPI struct {
-	event    []byte
-	answered chan []byte
-	done     chan struct{}
-	once     sync.Once
-}
-
-func (r *runtimeAPI) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	switch {
-	case strings.HasSuffix(req.URL.Path, "/invocation/next"):
-		served := false
-		r.once.Do(func() {
-			served = true
-			w.Header().Set("Lambda-Runtime-Aws-Request-Id", "cold-1")
-			w.Header().Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(10*time.Second).UnixMilli(), 10))
-			w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:137149879143:function:cold")
-			w.Write(r.event)
-		})
-		if !served {
-			select {
-			case <-r.done:
-			case <-req.Context().Done():
-			}
-		}
-	case strings.HasSuffix(req.URL.Path, "/response"), strings.HasSuffix(req.URL.Path, "/error"):
-		b, _ := io.ReadAll(req.Body)
-		w.WriteHeader(http.StatusAccepted)
-		select {
-		case r.answered <- b:
-		default:
-		}
-	default:
-		http.NotFound(w, req)
-	}
-}
-
 // firstAnswer starts bin and returns how long it took from exec to its
 // first answer, and the answer.
 func firstAnswer(tb testing.TB, bin string, event []byte, env ...string) (time.Duration, []byte) {
 	tb.Helper()
-	api := &runtimeAPI{event: event, answered: make(chan []byte, 1), done: make(chan struct{})}
-	srv := httptest.NewServer(api)
-	defer srv.Close()
-	defer close(api.done)
+	api := lambdatest.New()
+	defer api.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin)
 	cmd.Env = append([]string{
-		"AWS_LAMBDA_RUNTIME_API=" + strings.TrimPrefix(srv.URL, "http://"),
+		"AWS_LAMBDA_RUNTIME_API=" + api.Addr,
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=cold", "AWS_SECRET_ACCESS_KEY=cold",
 		"AWS_LAMBDA_FUNCTION_NAME=cold", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256",
 		"AWS_XRAY_CONTEXT_MISSING=IGNORE_ERROR", "AWS_EC2_METADATA_DISABLED=true",
@@ -107,16 +63,15 @@ func firstAnswer(tb testing.TB, bin string, event []byte, env ...string) (time.D
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	var ans []byte
-	select {
-	case ans = <-api.answered:
-	case <-ctx.Done():
-		tb.Fatalf("%s gave no answer", filepath.Base(bin))
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	ans, err := api.Invoke(ctx, lambdatest.Invocation{Payload: event})
+	if err != nil {
+		tb.Fatalf("%s gave no answer: %v", filepath.Base(bin), err)
 	}
-	took := time.Since(start)
-	cmd.Process.Kill()
-	cmd.Wait()
-	return took, ans
+	return time.Since(start), ans.Body
 }
 
 const event = `{"connection":{"host":"jira.example.com","port":443}}`

@@ -21,6 +21,7 @@ const (
 	DefaultMaxDepth          = 64
 	DefaultMaxStringBytes    = 256 << 10
 	DefaultMaxSecrets        = 100
+	DefaultMetricsNamespace  = "maskresolver"
 )
 
 // Config is the validated configuration of one execution environment.
@@ -41,6 +42,9 @@ type Config struct {
 	MaxSecrets     int
 
 	LogLevel slog.Level
+	// MetricsNamespace is the CloudWatch namespace of the summary line's
+	// Embedded Metric Format metrics.
+	MetricsNamespace string
 }
 
 // CallerRule lets the callers it names resolve the secrets it names.
@@ -92,6 +96,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		MaxStringBytes:    DefaultMaxStringBytes,
 		MaxSecrets:        DefaultMaxSecrets,
 		LogLevel:          slog.LevelInfo,
+		MetricsNamespace:  DefaultMetricsNamespace,
 	}
 	var errs []error
 	get := func(name string) (string, bool) {
@@ -169,6 +174,17 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			fail("LOG_LEVEL", v, err)
 		}
 		c.LogLevel = l
+	}
+	if v, ok := get("METRICS_NAMESPACE"); ok {
+		// CloudWatch: 1 to 255 characters of [0-9A-Za-z.-_/#:].
+		valid := len(v) <= 255
+		for _, r := range v {
+			valid = valid && (r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || strings.ContainsRune(".-_/#:", r))
+		}
+		if !valid {
+			fail("METRICS_NAMESPACE", v, errors.New("must be 1-255 characters of letters, digits and . - _ / # :"))
+		}
+		c.MetricsNamespace = v
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("invalid configuration: %w", err)

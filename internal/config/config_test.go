@@ -28,6 +28,7 @@ func defaults() config.Config {
 		MaxDepth:          64,
 		MaxStringBytes:    256 << 10,
 		MaxSecrets:        100,
+		MetricsNamespace:  "maskresolver",
 		LogLevel:          slog.LevelInfo,
 	}
 }
@@ -198,6 +199,19 @@ func TestStrictLevelsAndRules(t *testing.T) {
 		_, err := config.Load(func(k string) (string, bool) { return v, k == "CALLER_RULES" })
 		if err == nil || !strings.Contains(err.Error(), "CALLER_RULES") {
 			t.Errorf("CALLER_RULES=%s: err = %v, want an error naming the variable", v, err)
+		}
+	}
+}
+
+func TestMetricsNamespace(t *testing.T) {
+	t.Parallel()
+	for v, ok := range map[string]bool{"acme/maskresolver": true, "a.b-c_d#e:f": true, "has space": false, "naïve": false} {
+		c, err := config.Load(func(k string) (string, bool) { return v, k == "METRICS_NAMESPACE" })
+		if (err == nil) != ok || (ok && c.MetricsNamespace != v) {
+			t.Errorf("METRICS_NAMESPACE=%q: %+v, %v", v, c.MetricsNamespace, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "METRICS_NAMESPACE") {
+			t.Errorf("error does not name the variable: %v", err)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/maskresolver/maskresolver/internal/mask"
 	"github.com/maskresolver/maskresolver/internal/secrets"
+	"github.com/maskresolver/maskresolver/internal/xtrace"
 )
 
 // Code names why a mask or a request failed, as in the HTTP contract.
@@ -122,7 +123,9 @@ type Result struct {
 // contract rejects as a whole is a *RequestError.
 func (r *Resolver) Resolve(ctx context.Context, body []byte, allow Allow) (*Result, error) {
 	sc := scanner{buf: body, maxDepth: r.maxDepth, maxMasks: r.maxMasks, maxString: r.maxStringBytes}
+	_, endParse := xtrace.Start(ctx, "parse")
 	connStart, connEnd, dryRun, err := sc.request()
+	endParse(nil, "masks", len(sc.matches), "bytes", len(body))
 	if err != nil {
 		var tm *tooManyMasks
 		if errors.As(err, &tm) {
@@ -188,7 +191,9 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, allow Allow) (*Resu
 	case dryRun || len(sc.holders) == 0:
 		res.connection = body[connStart:connEnd]
 	default:
+		_, endSub := xtrace.Start(ctx, "substitute")
 		res.connection = rewrite(body[connStart:connEnd], connStart, sc.holders, sc.matches, values)
+		endSub(nil, "strings", len(sc.holders))
 	}
 	return res, nil
 }

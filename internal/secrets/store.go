@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
 	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/maskresolver/maskresolver/internal/xtrace"
 )
 
 // API is the part of the Secrets Manager client the store calls.
@@ -131,6 +133,7 @@ type Stats struct {
 func (s *Store) Get(ctx context.Context, arns []string) ([]Result, Stats) {
 	results := make([]Result, len(arns))
 	var st Stats
+	_, endLookup := xtrace.Start(ctx, "cache lookup")
 	now := s.opts.now()
 	var misses []int
 	for i, arn := range arns {
@@ -142,9 +145,13 @@ func (s *Store) Get(ctx context.Context, arns []string) ([]Result, Stats) {
 		misses = append(misses, i)
 	}
 	st.Misses = len(misses)
+	endLookup(nil, "cache_hits", st.Hits, "cache_misses", st.Misses)
 	if len(misses) == 0 {
 		return results, st
 	}
+	fetchCtx, endFetch := xtrace.Start(ctx, "fetch")
+	defer func() { endFetch(nil, "secrets", len(misses), "calls", st.Calls, "stale_served", st.Stale) }()
+	ctx = fetchCtx
 	var calls atomic.Int64
 	s.await(ctx, arns, misses, results, &calls)
 
