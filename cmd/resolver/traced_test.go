@@ -12,12 +12,14 @@ import (
 	"time"
 
 	"github.com/maskresolver/maskresolver/internal/lambdatest"
+	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
 // tracedFunction is the built bootstrap run against an in-test Runtime API
 // that, unlike the emulator, sends an X-Ray trace header, with the X-Ray
 // daemon address pointed at a UDP listener of the test.
 type tracedFunction struct {
+	sm   *smfake.Server
 	api  *lambdatest.RuntimeAPI
 	udp  net.PacketConn
 	mu   sync.Mutex
@@ -28,8 +30,8 @@ type tracedFunction struct {
 func startTraced(t *testing.T, env ...string) *tracedFunction {
 	t.Helper()
 	bootstrap, _ := binaries(t)
-	_, smURL := newFake(t)
-	f := &tracedFunction{api: lambdatest.New()}
+	sm, smURL := newFake(t)
+	f := &tracedFunction{sm: sm, api: lambdatest.New()}
 	t.Cleanup(f.api.Close)
 	var err error
 	if f.udp, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {

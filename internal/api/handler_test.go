@@ -281,3 +281,30 @@ func TestDeadline(t *testing.T) {
 		t.Errorf("want a Timeout mask: %s", out)
 	}
 }
+
+type canaryPanicStore struct{}
+
+func (canaryPanicStore) Get(context.Context, []string) ([]secrets.Result, secrets.Stats) {
+	panic("CANARY-panic-8b28 " + value)
+}
+
+// A panic whose value holds secret material is recovered into a generic
+// 500; neither the body nor the log carries the panic value.
+func TestPanicValueNeverLogged(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	l := slog.New(api.NewLogHandler(&logs, slog.LevelDebug, ""))
+	h := api.New(resolve.New(canaryPanicStore{}), api.WithLogger(l))
+	a := invoke(t, h, httpEvent("POST", "/v1/resolve", reqBody, false))
+	if a.StatusCode != 500 || errorCode(t, a.Body) != "InternalError" {
+		t.Fatalf("status %d body %s", a.StatusCode, a.Body)
+	}
+	for _, s := range []string{a.Body, logs.String()} {
+		if strings.Contains(s, "CANARY-panic-8b28") || strings.Contains(s, value) {
+			t.Errorf("the panic value leaked: %s", s)
+		}
+	}
+	if !strings.Contains(logs.String(), "recovered panic") {
+		t.Errorf("the panic was not logged: %s", logs.String())
+	}
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/maskresolver/maskresolver/internal/smfake"
+)
+
+// TestCanariesNeverLeak pushes canary secret values through every path of
+// the built bootstrap — success, dry run, each failure class, stale
+// serving, a secret that holds a mask — with debug logging and X-Ray
+// tracing on, and asserts that no canary appears in a log line (the EMF
+// metrics are part of the summary line), a trace document, or any answer
+// except the one successful resolve that asked for it.
+func TestCanariesNeverLeak(t *testing.T) {
+	t.Parallel()
+	f := startTraced(t, "LOG_LEVEL=debug", "AWS_MAX_ATTEMPTS=1", "CACHE_TTL=0s", "CACHE_STALE_IF_ERROR=1h")
+	const acct = "137149879143"
+	arn := func(name string) string { return "arn:aws:secretsmanager:us-east-1:" + acct + ":secret:" + name }
+	canaries := []string{"CANARY-user-1a9f", "CANARY-pass-2b8e", "CANARY-deep-3c7d", "CANARY-text-4d6c", "CANARY-deny-5e5b", "CANARY-kms-6f4a", "CANARY-stale-7a39"}
+	put := func(name, value string) string {
+		full, err := f.sm.Put(smfake.Secret{ARN: arn(name), String: aws.String(value)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return full
+	}
+	kv := put("canary-kv-Ca1Kv2", `{"user":"CANARY-user-1a9f","pass":"CANARY-pass-2b8e","nested":{"deep":"CANARY-deep-3c7d"},"mask":"{{workato:sm:pass:`+arn("canary-kv-Ca1Kv2")+`}}"}`)
+	text := put("canary-text-Ca1Tx2", "CANARY-text-4d6c")
+	denied := put("canary-denied-Ca1De2", `{"k":"CANARY-deny-5e5b"}`)
+	kms := put("canary-kms-Ca1Km2", `{"k":"CANARY-kms-6f4a"}`)
+	stale := put("canary-stale-Ca1St2", `{"k":"CANARY-stale-7a39"}`)
+	f.sm.Inject(smfake.Fault{SecretID: denied, Code: "AccessDeniedException"})
+	f.sm.Inject(smfake.Fault{SecretID: kms, Code: "DecryptionFailure"})
+
+	m := func(key, a string) string { return "{{workato:sm:" + key + ":" + a + "}}" }
+	body := func(conn string, dry bool) []byte {
+		return post(t, fmt.Sprintf(`{"connection":%s,"dry_run":%v}`, conn, dry))
+	}
+	n := 0
+	trace := func() string {
+		n++
+		return fmt.Sprintf("Root=1-6929d590-%024x;Parent=53995c3f42cd8ad8;Sampled=1", n)
+	}
+	// mustNotLeak checks an answer that may hold no canary at all.
+	mustNotLeak := func(name string, p proxyResponse, status int) {
+		t.Helper()
+		if p.StatusCode != status {
+			t.Errorf("%s: status %d, want %d: %s", name, p.StatusCode, status, p.Body)
+		}
+		for _, c := range canaries {
+			if strings.Contains(p.Body, c) {
+				t.Errorf("%s: canary %s in the answer: %s", name, c, p.Body)
+			}
+		}
+	}
+
+	// Success: the asked-for value, and only it, is in the answer.
+	p := f.invoke(t, body(`{"u":"`+m("user", kv)+`","d":"`+m("nested.deep", kv)+`","x":"`+m("mask", kv)+`"}`, false), trace())
+	if p.StatusCode != 200 || !strings.Contains(p.Body, "CANARY-user-1a9f") || !strings.Contains(p.Body, "CANARY-deep-3c7d") {
+		t.Fatalf("resolve: %d %s", p.StatusCode, p.Body)
+	}
+	if strings.Contains(p.Body, "CANARY-pass-2b8e") {
+		t.Errorf("a mask inside a secret value was resolved: %s", p.Body)
+	}
+	mustNotLeak("dry run", f.invoke(t, body(`{"u":"`+m("user", kv)+`"}`, true), trace()), 200)
+	mustNotLeak("key not found", f.invoke(t, body(`{"u":"`+m("nope", kv)+`"}`, false), trace()), 422)
+	mustNotLeak("not key/value", f.invoke(t, body(`{"u":"`+m("k", text)+`"}`, false), trace()), 422)
+	mustNotLeak("access denied", f.invoke(t, body(`{"u":"`+m("k", denied)+`"}`, false), trace()), 422)
+	mustNotLeak("decryption failure", f.invoke(t, body(`{"u":"`+m("k", kms)+`"}`, false), trace()), 502)
+	mustNotLeak("all or nothing", f.invoke(t, body(`["`+m("user", kv)+`","`+m("pass", kv)+`","`+m("nope", kv)+`"]`, false), trace()), 422)
+	mustNotLeak("invalid mask", f.invoke(t, body(`"{{workato:sm:user:arn:aws:secretsmanager:us-east-1:1:secret:x}} `+m("user", kv)+`"`, false), trace()), 422)
+	mustNotLeak("not allowed", f.invoke(t, body(`"`+m("user", strings.Replace(kv, acct, "999999999999", 1))+`"`, false), trace()), 422)
+
+	// Stale serving: a refresh that is throttled serves the cached value
+	// and logs the event, with the ARN and the code only.
+	if p := f.invoke(t, body(`"`+m("k", stale)+`"`, false), trace()); p.StatusCode != 200 {
+		t.Fatalf("stale seed: %d %s", p.StatusCode, p.Body)
+	}
+	f.sm.Inject(smfake.Fault{SecretID: stale, Code: "ThrottlingException"})
+	if p := f.invoke(t, body(`"`+m("k", stale)+`"`, false), trace()); p.StatusCode != 200 || !strings.Contains(p.Body, "CANARY-stale-7a39") {
+		t.Errorf("stale serve: %d %s", p.StatusCode, p.Body)
+	}
+	f.collect(t, fmt.Sprintf("1-6929d590-%024x", n), "resolve")
+
+	logs := f.logs.String()
+	if !strings.Contains(logs, "serving stale secret") || !strings.Contains(logs, `"level":"DEBUG"`) {
+		t.Errorf("the stale and debug paths were not exercised:\n%s", logs)
+	}
+	f.mu.Lock()
+	docs := append([][]byte(nil), f.docs...)
+	f.mu.Unlock()
+	if len(docs) == 0 {
+		t.Fatal("no trace documents were captured")
+	}
+	for _, c := range canaries {
+		if strings.Contains(logs, c) {
+			t.Errorf("canary %s is in the logs", c)
+		}
+		for _, d := range docs {
+			if strings.Contains(string(d), c) {
+				t.Errorf("canary %s is in a trace document: %s", c, d)
+			}
+		}
+	}
+}
