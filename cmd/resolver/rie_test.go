@@ -1292,3 +1292,45 @@ func TestRIEStringAndSecretLimits(t *testing.T) {
 		t.Errorf("a request at the limits: %d %s", p.StatusCode, p.Body)
 	}
 }
+
+// TestRIEBatching: the built binary reads a request's cold secrets of one
+// region in one BatchGetSecretValue call, one region's single secret with
+// GetSecretValue, and falls back to single reads for good once the batch
+// action is refused.
+func TestRIEBatching(t *testing.T) {
+	t.Parallel()
+	e, sm := startWithFake(t)
+	var arns []string
+	for i := range 3 {
+		arn := fmt.Sprintf("arn:aws:secretsmanager:us-east-1:%s:secret:batch-%d-Ba%dCh0", account, i, i)
+		if _, err := sm.Put(smfake.Secret{ARN: arn, String: aws.String(fmt.Sprintf(`{"k":"batch-value-%d"}`, i))}); err != nil {
+			t.Fatal(err)
+		}
+		arns = append(arns, arn)
+	}
+	e.noLeak("batch-value-0", "batch-value-1", "batch-value-2")
+	conn := `["` + mask("k", arns[0]) + `","` + mask("k", arns[1]) + `","` + mask("client_id", sfARN) + `"]`
+	if p := e.invokeProxy(t, post(t, `{"connection":`+conn+`}`)); p.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", p.StatusCode, p.Body)
+	}
+	if b, g := sm.Calls("BatchGetSecretValue"), sm.Calls("GetSecretValue"); b != 1 || g != 1 {
+		t.Errorf("two us-east-1 secrets and one eu-west-1: %d batch and %d single calls, want 1 and 1", b, g)
+	}
+
+	sm.Inject(smfake.Fault{Op: "BatchGetSecretValue", Code: "AccessDeniedException"})
+	sm.ResetCalls()
+	conn = `["` + mask("k", arns[2]) + `","` + mask("username", jiraARN) + `"]`
+	if p := e.invokeProxy(t, post(t, `{"connection":`+conn+`}`)); p.StatusCode != http.StatusOK {
+		t.Fatalf("after a refused batch: %d %s", p.StatusCode, p.Body)
+	}
+	if b, g := sm.Calls("BatchGetSecretValue"), sm.Calls("GetSecretValue"); b != 1 || g != 2 {
+		t.Errorf("refused batch: %d batch and %d single calls, want 1 and 2", b, g)
+	}
+	sm.ClearFaults()
+	sm.ResetCalls()
+	conn = `["` + mask("k", arns[0]) + `","` + mask("prod.jira.secret.key", "arn:aws:secretsmanager:us-east-1:"+account+":secret:prod-binary-cert-Q1w2E3") + `"]`
+	e.invokeProxy(t, post(t, `{"connection":`+conn+`,"dry_run":true}`))
+	if b := sm.Calls("BatchGetSecretValue"); b != 0 {
+		t.Errorf("the batch was tried again after being refused: %d calls", b)
+	}
+}

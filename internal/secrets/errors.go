@@ -95,8 +95,8 @@ func classify(arn string, err error) *Error {
 	case code != "":
 		// Another modelled error: a 4xx the function cannot fix by waiting.
 	default:
-		// Connection resets, truncated or malformed answers: transport
-		// trouble that the retryer already retried.
+		// Connection resets and truncated answers (both retried by the
+		// store's retryer) or a malformed answer: transport trouble.
 		e.Transient = true
 	}
 	return e

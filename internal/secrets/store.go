@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"slices"
@@ -98,7 +99,10 @@ func New(cfg aws.Config, opts ...Option) (*Store, error) {
 		logger:       slog.New(slog.DiscardHandler),
 	}
 	o.newClient = func(region string) API {
-		return secretsmanager.NewFromConfig(cfg, func(so *secretsmanager.Options) { so.Region = region })
+		return secretsmanager.NewFromConfig(cfg, func(so *secretsmanager.Options) {
+			so.Region = region
+			so.Retryer = retryTruncated{so.Retryer}
+		})
 	}
 	for _, fn := range opts {
 		fn(&o)
@@ -409,9 +413,7 @@ func (s *Store) failed(ctx context.Context, client API, arn string, err error, c
 			e.Code = CodeNotFound
 		}
 	}
-	if !e.Transient {
-		s.opts.logger.WarnContext(ctx, "secret read failed", "secret_arn", arn, "code", string(e.Code), "error", err.Error())
-	}
+	s.opts.logger.WarnContext(ctx, "secret read failed", "secret_arn", arn, "code", string(e.Code), "error", err.Error())
 	return e
 }
 
@@ -444,4 +446,22 @@ func regionOf(arn string) string {
 		return ""
 	}
 	return parts[3]
+}
+
+// retryTruncated makes the SDK's retryer also retry an answer whose body
+// was cut off (io.ErrUnexpectedEOF inside a deserialization error), which
+// the standard retryer treats as final although a read is safe to repeat.
+type retryTruncated struct{ aws.Retryer }
+
+func (r retryTruncated) IsErrorRetryable(err error) bool {
+	return errors.Is(err, io.ErrUnexpectedEOF) || r.Retryer.IsErrorRetryable(err)
+}
+
+// GetAttemptToken keeps the wrapped retryer's per-attempt token, so the
+// wrapper is an aws.RetryerV2 like the retryer it wraps.
+func (r retryTruncated) GetAttemptToken(ctx context.Context) (func(error) error, error) {
+	if v2, ok := r.Retryer.(aws.RetryerV2); ok {
+		return v2.GetAttemptToken(ctx)
+	}
+	return r.Retryer.GetInitialToken(), nil
 }
