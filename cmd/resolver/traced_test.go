@@ -319,3 +319,24 @@ func checkEMF(t *testing.T, m map[string]any, namespace string) {
 		}
 	}
 }
+
+// TestLogControls: Lambda's advanced logging controls win over LOG_LEVEL,
+// and AWS_LAMBDA_LOG_FORMAT=Text gives text lines, still with the request id.
+func TestLogControls(t *testing.T) {
+	t.Parallel()
+	quiet := startTraced(t, "LOG_LEVEL=debug", "AWS_LAMBDA_LOG_LEVEL=ERROR")
+	text := startTraced(t, "AWS_LAMBDA_LOG_FORMAT=Text")
+	for _, f := range []*tracedFunction{quiet, text} {
+		if p := f.invoke(t, eventFile(t, "http-failing.json"), ""); p.StatusCode != 422 {
+			t.Fatalf("%d %s", p.StatusCode, p.Body)
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // let the log pipes drain
+	if logs := quiet.logs.String(); strings.Contains(logs, `"level":"INFO"`) || strings.Contains(logs, `"level":"DEBUG"`) {
+		t.Errorf("AWS_LAMBDA_LOG_LEVEL=ERROR let lower lines through:\n%s", logs)
+	}
+	logs := text.logs.String()
+	if !strings.Contains(logs, "message=request") || !strings.Contains(logs, "requestId=lambdatest-1") || strings.Contains(logs, `{"timestamp"`) {
+		t.Errorf("AWS_LAMBDA_LOG_FORMAT=Text did not give text lines with the request id:\n%s", logs)
+	}
+}
