@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 )
@@ -132,19 +133,27 @@ func (e *emulator) stop() {
 }
 
 // freePorts returns n distinct loopback ports that were free a moment ago.
-// All listeners are held until every port is chosen, so none repeats.
+// All listeners are held until every port is chosen, so none repeats. The
+// emulator's default Runtime API port and the X-Ray daemon's are never
+// chosen, even where the ephemeral range includes them.
 func freePorts(n int) ([]int, error) {
 	ports := make([]int, 0, n)
-	for range n {
+	for len(ports) < n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, fmt.Errorf("find a free port: %w", err)
 		}
 		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		if p := l.Addr().(*net.TCPAddr).Port; !slices.Contains(reservedPorts, p) {
+			ports = append(ports, p)
+		}
 	}
 	return ports, nil
 }
+
+// reservedPorts are the emulator's default Runtime API port and the X-Ray
+// daemon's default port.
+var reservedPorts = []int{9001, 2000}
 
 // errEmulatorExited reports that the emulator died while serving.
 var errEmulatorExited = errors.New("the emulator exited")

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -35,30 +36,55 @@ const (
 
 // front is an http.Handler that stands in for an API Gateway HTTP API with
 // one Lambda proxy integration, payload format 2.0. Each request becomes an
-// events.APIGatewayV2HTTPRequest posted to the emulator, and the function's
-// events.APIGatewayV2HTTPResponse becomes the HTTP answer.
+// events.APIGatewayV2HTTPRequest posted to a free execution environment (an
+// emulator), and the function's events.APIGatewayV2HTTPResponse becomes the
+// HTTP answer.
 type front struct {
-	invokeURL string // the emulator's invocation URL
-	caller    string // the IAM principal the IAM authorizer reports
-	account   string // requestContext.accountId
-	client    *http.Client
-	// sem lets one invocation at a time reach the emulator, which refuses
-	// a second while one is running; API Gateway would start another
-	// execution environment instead, here the request queues.
-	sem      chan struct{}
+	caller  string // the IAM principal the IAM authorizer reports
+	account string // requestContext.accountId
+	client  *http.Client
+	// envs are the execution environments, each an emulator that takes one
+	// invocation at a time and crashes on a second one sent while the
+	// first runs. free holds those with no invocation running: Lambda
+	// would start another environment when all are busy, here the request
+	// waits for one.
+	envs     []*environment
+	free     chan *environment
 	inflight sync.WaitGroup
 	now      func() time.Time
 }
 
-func newFront(emulatorURL, caller string) *front {
-	return &front{
-		invokeURL: strings.TrimSuffix(emulatorURL, "/") + invokePath,
-		caller:    caller,
-		account:   accountOf(caller),
-		client:    &http.Client{},
-		sem:       make(chan struct{}, 1),
-		now:       time.Now,
+// environment is one execution environment behind the front.
+type environment struct {
+	invokeURL   string // the emulator's invocation URL
+	invocations atomic.Int64
+}
+
+// newFront returns a front that spreads invocations over the emulators at
+// emulatorURLs, one invocation at a time each.
+func newFront(emulatorURLs []string, caller string) *front {
+	f := &front{
+		caller:  caller,
+		account: accountOf(caller),
+		client:  &http.Client{},
+		free:    make(chan *environment, len(emulatorURLs)),
+		now:     time.Now,
 	}
+	for _, u := range emulatorURLs {
+		e := &environment{invokeURL: strings.TrimSuffix(u, "/") + invokePath}
+		f.envs = append(f.envs, e)
+		f.free <- e
+	}
+	return f
+}
+
+// invocations returns how many invocations each environment has started.
+func (f *front) invocations() []int64 {
+	n := make([]int64, len(f.envs))
+	for i, e := range f.envs {
+		n[i] = e.invocations.Load()
+	}
+	return n
 }
 
 // accountOf returns the account field of an ARN, or a placeholder.
@@ -222,16 +248,19 @@ func requestID() string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-// invoke posts one event to the emulator and returns the function's result.
+// invoke posts one event to a free environment and returns the function's
+// result.
 //
-// The emulator takes one invocation at a time, and a second one sent while
+// An emulator takes one invocation at a time, and a second one sent while
 // the first runs crashes it (a nil pointer panic after "ReserveFailed:
-// AlreadyReserved"). So invocations queue here, and one that has started
-// holds its place until the emulator answers, even when the client has gone:
-// only then may the next start.
+// AlreadyReserved"). So a request waits for a free environment, and an
+// invocation that has started holds its environment until the emulator
+// answers, even when the client has gone: only then may the next start
+// there.
 func (f *front) invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	var env *environment
 	select {
-	case f.sem <- struct{}{}:
+	case env = <-f.free:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -241,10 +270,11 @@ func (f *front) invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 	done := make(chan result, 1)
 	f.inflight.Add(1)
+	env.invocations.Add(1)
 	go func() {
 		defer f.inflight.Done()
-		defer func() { <-f.sem }()
-		raw, err := invokeEmulator(context.WithoutCancel(ctx), f.client, f.invokeURL, payload)
+		defer func() { f.free <- env }()
+		raw, err := invokeEmulator(context.WithoutCancel(ctx), f.client, env.invokeURL, payload)
 		done <- result{raw, err}
 	}()
 	select {

@@ -75,7 +75,7 @@ func serve(t *testing.T, emu http.Handler) string {
 	t.Helper()
 	es := httptest.NewServer(emu)
 	t.Cleanup(es.Close)
-	f := newFront(es.URL, testCaller)
+	f := newFront([]string{es.URL}, testCaller)
 	f.now = func() time.Time { return time.UnixMilli(1764349200000) }
 	fs := httptest.NewServer(f)
 	t.Cleanup(func() {
@@ -297,7 +297,7 @@ func TestEmulatorDown(t *testing.T) {
 	t.Parallel()
 	es := httptest.NewServer(http.NotFoundHandler())
 	es.Close() // nothing listens there any more
-	fs := httptest.NewServer(newFront(es.URL, testCaller))
+	fs := httptest.NewServer(newFront([]string{es.URL}, testCaller))
 	defer fs.Close()
 	req, _ := http.NewRequest(http.MethodPost, fs.URL+"/v1/resolve", strings.NewReader("{}"))
 	resp, body := do(t, req)
@@ -359,5 +359,67 @@ func TestOneInvocationAtATime(t *testing.T) {
 	defer mu.Unlock()
 	if most != 1 {
 		t.Errorf("%d invocations ran at once", most)
+	}
+}
+
+// With several environments, requests run at once up to their number, but
+// never two in one environment; a request waits while all are busy.
+func TestInvocationsSpreadOverEnvironments(t *testing.T) {
+	t.Parallel()
+	const envs, requests = 3, 24
+	var mu sync.Mutex
+	total, most := 0, 0
+	running := map[string]int{}
+	var urls []string
+	for range envs {
+		es := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			running[r.Host]++
+			total++
+			most = max(most, total)
+			if running[r.Host] > 1 {
+				t.Errorf("two invocations at once in %s", r.Host)
+			}
+			mu.Unlock()
+			time.Sleep(5 * time.Millisecond)
+			mu.Lock()
+			running[r.Host]--
+			total--
+			mu.Unlock()
+			io.WriteString(w, okReply)
+		}))
+		t.Cleanup(es.Close)
+		urls = append(urls, es.URL)
+	}
+	f := newFront(urls, testCaller)
+	fs := httptest.NewServer(f)
+	t.Cleanup(func() {
+		fs.Close()
+		f.wait()
+	})
+	var wg sync.WaitGroup
+	for range requests {
+		wg.Go(func() {
+			req, _ := http.NewRequest(http.MethodPost, fs.URL+"/v1/resolve", strings.NewReader("{}"))
+			if resp, body := do(t, req); resp.StatusCode != http.StatusOK {
+				t.Errorf("answer %d %s", resp.StatusCode, body)
+			}
+		})
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if most > envs || most < 2 {
+		t.Errorf("%d invocations ran at once over %d environments", most, envs)
+	}
+	var sum int64
+	for i, n := range f.invocations() {
+		if n == 0 {
+			t.Errorf("environment %d got no invocation", i)
+		}
+		sum += n
+	}
+	if sum != requests {
+		t.Errorf("invocations sum to %d, want %d", sum, requests)
 	}
 }

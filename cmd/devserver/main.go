@@ -4,6 +4,11 @@
 // container) and reads secrets from the Secrets Manager double seeded from
 // events/secrets.json. `make run` starts it.
 //
+// With -environments N the front spreads requests over N emulators, as
+// Lambda scales out to several execution environments, each with its own
+// cache. -sm-latency and -sm-throttle-percent make the double slow and
+// throttling, and -stats-addr serves its call counts: `make load` uses them.
+//
 // With -invoke it instead posts each matching event file straight to the
 // function, as `sam local invoke -e` does, prints the results and exits.
 //
@@ -37,6 +42,10 @@ func devserver() int {
 	flag.StringVar(&o.envVars, "env-vars", "", "a SAM --env-vars JSON file for the function (e.g. events/env.json)")
 	flag.StringVar(&o.function, "function", "ResolverFunction", "the function's logical id in the -env-vars file")
 	flag.StringVar(&o.invoke, "invoke", "", "invoke each event file matching this glob (e.g. 'events/*.json') and exit")
+	flag.IntVar(&o.environments, "environments", 1, "execution environments (emulators, each with its own function process and cache) behind the front")
+	flag.DurationVar(&o.smLatency, "sm-latency", 0, "delay every answer of the Secrets Manager double by this much")
+	flag.Float64Var(&o.smThrottlePercent, "sm-throttle-percent", 0, "answer this share (in percent) of the double's requests with ThrottlingException")
+	flag.StringVar(&o.statsAddr, "stats-addr", "", "serve GET /stats (the double's call counts, invocations and pids per environment) on this address, e.g. 127.0.0.1:0")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "devserver: unexpected arguments %q\n", flag.Args())

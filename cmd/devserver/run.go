@@ -8,6 +8,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/maskresolver/maskresolver/internal/smfake"
@@ -25,19 +28,46 @@ type options struct {
 	function       string // the function's logical id in that file
 	invoke         string // a glob of event files: invoke each and exit
 
+	// environments is how many execution environments (emulators, each
+	// with its own function process and cache) serve the front; 0 means 1.
+	environments int
+	// smLatency delays every answer of the double.
+	smLatency time.Duration
+	// smThrottlePercent is the share of the double's requests answered
+	// with ThrottlingException.
+	smThrottlePercent float64
+	// statsAddr, when set, is where GET /stats reports the double's call
+	// counts and the environments' invocations and process ids.
+	statsAddr string
+
 	stdout io.Writer // the URL, the curl lines, invoke results
 	logs   io.Writer // the emulator's and the function's output
-	// ready, when set, is told the front's and the emulator's URLs once
-	// both accept requests.
+	// ready, when set, is told the front's and the first emulator's URLs
+	// once both accept requests.
 	ready func(frontURL, emulatorURL string)
 }
 
 const shutdownTimeout = 5 * time.Second
 
 // run starts the double (unless the real service is asked for), the
-// function under the emulator and, unless o.invoke is set, the front. It
-// returns when ctx ends or a part fails, after stopping every part.
+// function under one emulator per environment and, unless o.invoke is set,
+// the front. It returns when ctx ends or a part fails, after stopping every
+// part.
 func run(ctx context.Context, o options) (err error) {
+	n := o.environments
+	if n == 0 {
+		n = 1
+	}
+	if n < 0 {
+		return fmt.Errorf("environments %d: want at least 1", n)
+	}
+	if o.smThrottlePercent < 0 || o.smThrottlePercent > 100 {
+		return fmt.Errorf("sm-throttle-percent %g: want 0 to 100", o.smThrottlePercent)
+	}
+	if o.smLatency < 0 {
+		return fmt.Errorf("sm-latency %s: want 0 or more", o.smLatency)
+	}
+	st := &statsSource{}
 	env := os.Environ()
 	switch o.secretsManager {
 	case smFake, "":
@@ -45,17 +75,32 @@ func run(ctx context.Context, o options) (err error) {
 		if err := sm.LoadFile(o.secrets); err != nil {
 			return err
 		}
+		if st.seeded, err = seedARNs(o.secrets); err != nil {
+			return err
+		}
+		if o.smLatency > 0 {
+			sm.Inject(smfake.Fault{Latency: o.smLatency})
+		}
+		st.sm = sm
+		var h http.Handler = sm
+		if o.smThrottlePercent > 0 {
+			st.throttle = newThrottler(sm, o.smThrottlePercent)
+			h = st.throttle
+		}
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return fmt.Errorf("listen for the Secrets Manager double: %w", err)
 		}
-		srv := &http.Server{Handler: sm, ReadHeaderTimeout: 10 * time.Second}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = srv.Serve(l) }()
 		defer srv.Close()
 		smURL := "http://" + l.Addr().String()
-		fmt.Fprintf(o.logs, "devserver: Secrets Manager double on %s, seeded from %s\n", smURL, o.secrets)
+		fmt.Fprintf(o.logs, "devserver: Secrets Manager double on %s, seeded from %s%s\n", smURL, o.secrets, faultNote(o))
 		env = doubleEnv(env, smURL)
 	case smAWS:
+		if o.smLatency > 0 || o.smThrottlePercent > 0 {
+			return errors.New("sm-latency and sm-throttle-percent act on the double: not with the real Secrets Manager")
+		}
 		if env, err = awsEnv(ctx, env); err != nil {
 			return err
 		}
@@ -67,24 +112,35 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 
-	emu, err := startEmulator(ctx, o.rie, o.bootstrap, env, o.logs)
+	if o.invoke != "" {
+		// Event files go one after another: one environment serves them.
+		n = 1
+	}
+	emus, err := startEmulators(ctx, n, o.rie, o.bootstrap, env, o.logs)
 	if err != nil {
 		return err
 	}
-	defer emu.stop()
+	defer stopEmulators(emus)
+	st.emus = emus
+	st.bootstrap, _ = filepath.Abs(o.bootstrap)
 
 	if o.invoke != "" {
 		if o.ready != nil {
-			o.ready("", emu.url)
+			o.ready("", emus[0].url)
 		}
-		return invokeFiles(ctx, emu.url, o.invoke, []string{o.secrets, o.envVars}, o.stdout)
+		return invokeFiles(ctx, emus[0].url, o.invoke, []string{o.secrets, o.envVars}, o.stdout)
 	}
 
 	l, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.addr, err)
 	}
-	fr := newFront(emu.url, o.caller)
+	urls := make([]string, len(emus))
+	for i, e := range emus {
+		urls[i] = e.url
+	}
+	fr := newFront(urls, o.caller)
+	st.front = fr
 	srv := &http.Server{
 		Handler:           fr,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -92,17 +148,37 @@ func run(ctx context.Context, o options) (err error) {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	frontURL := "http://" + l.Addr().String()
-	printUsage(o.stdout, frontURL)
+
+	statsURL := ""
+	if o.statsAddr != "" {
+		sl, err := net.Listen("tcp", o.statsAddr)
+		if err != nil {
+			srv.Close()
+			return fmt.Errorf("listen on %s: %w", o.statsAddr, err)
+		}
+		ssrv := &http.Server{Handler: st, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = ssrv.Serve(sl) }()
+		defer ssrv.Close()
+		statsURL = "http://" + sl.Addr().String() + statsPath
+	}
+	printUsage(o.stdout, frontURL, statsURL)
 	if o.ready != nil {
-		o.ready(frontURL, emu.url)
+		o.ready(frontURL, emus[0].url)
 	}
 
+	died := make(chan *emulator, len(emus))
+	for _, e := range emus {
+		go func() {
+			<-e.done
+			died <- e
+		}()
+	}
 	select {
 	case <-ctx.Done():
 	case err = <-served:
 		err = fmt.Errorf("serve: %w", err)
-	case <-emu.done:
-		err = fmt.Errorf("%w: %v", errEmulatorExited, emu.err)
+	case e := <-died:
+		err = fmt.Errorf("%w: %s: %v", errEmulatorExited, e.url, e.err)
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
@@ -110,20 +186,63 @@ func run(ctx context.Context, o options) (err error) {
 		srv.Close()
 	}
 	// An invocation whose client has gone may still be running: it ends
-	// when the emulator stops.
-	emu.stop()
+	// when its emulator stops.
+	stopEmulators(emus)
 	fr.wait()
+	st.report(o.logs)
 	return err
+}
+
+// startEmulators starts n emulators one after another (each picks its own
+// free ports), and stops those already started if one fails.
+func startEmulators(ctx context.Context, n int, rie, bootstrap string, env []string, logs io.Writer) ([]*emulator, error) {
+	emus := make([]*emulator, 0, n)
+	for range n {
+		e, err := startEmulator(ctx, rie, bootstrap, env, logs)
+		if err != nil {
+			stopEmulators(emus)
+			return nil, err
+		}
+		emus = append(emus, e)
+	}
+	return emus, nil
+}
+
+// stopEmulators stops every emulator at once, so that shutting down several
+// takes the time of the slowest rather than the sum.
+func stopEmulators(emus []*emulator) {
+	var wg sync.WaitGroup
+	for _, e := range emus {
+		wg.Go(e.stop)
+	}
+	wg.Wait()
+}
+
+func faultNote(o options) string {
+	var parts []string
+	if o.smLatency > 0 {
+		parts = append(parts, fmt.Sprintf("%s latency on every call", o.smLatency))
+	}
+	if o.smThrottlePercent > 0 {
+		parts = append(parts, fmt.Sprintf("%g%% of calls throttled", o.smThrottlePercent))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }
 
 // seedMask is the first secret of events/secrets.json.
 const seedMask = "{{workato:sm:prod.jira.secret.key:arn:aws:secretsmanager:us-east-1:137149879143:secret:prod-jira-credentials-FsmeTs}}"
 
-func printUsage(w io.Writer, url string) {
+func printUsage(w io.Writer, url, statsURL string) {
 	body := `{"connection":{"client_secret":"` + seedMask + `"}}`
 	dry := `{"connection":{"client_secret":"` + seedMask + `"},"dry_run":true}`
 	fmt.Fprintf(w, "maskresolver is listening on %s/v1/resolve\n\n", url)
 	fmt.Fprintf(w, "Resolve the seed example:\n  curl -s -X POST %s/v1/resolve -H 'content-type: application/json' -d '%s'\n\n", url, body)
 	fmt.Fprintf(w, "Verify it without returning the value (dry run):\n  curl -s -X POST %s/v1/resolve -H 'content-type: application/json' -d '%s'\n\n", url, dry)
+	if statsURL != "" {
+		fmt.Fprintf(w, "Secrets Manager calls and invocations per environment:\n  curl -s %s\n\n", statsURL)
+	}
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 }

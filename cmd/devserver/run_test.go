@@ -240,3 +240,69 @@ func TestRunInvoke(t *testing.T) {
 		t.Errorf("invoke output:\n%s", got)
 	}
 }
+
+// With every call throttled, the SDK must take the throttler's answer for
+// Secrets Manager's ThrottlingException (three attempts, then the
+// function's 503 Throttled), and /stats must count it.
+func TestRunThrottleAndStats(t *testing.T) {
+	bootstrap, rie := buildAll(t)
+	url, _, stdout := start(t, options{
+		addr:              "127.0.0.1:0",
+		secrets:           "../../events/secrets.json",
+		bootstrap:         bootstrap,
+		rie:               rie,
+		secretsManager:    smFake,
+		caller:            testCaller,
+		environments:      2,
+		smLatency:         time.Millisecond,
+		smThrottlePercent: 100,
+		statsAddr:         "127.0.0.1:0",
+	})
+	client := &http.Client{Timeout: 30 * time.Second}
+	defer client.CloseIdleConnections()
+	body := `{"connection":{"client_secret":"` + seedMask + `"}}`
+	resp, err := client.Post(url+"/v1/resolve", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(raw), `"Throttled"`) {
+		t.Fatalf("resolve: %d %s", resp.StatusCode, raw)
+	}
+
+	_, statsURL, ok := strings.Cut(stdout.String(), "per environment:\n  curl -s ")
+	statsURL, _, _ = strings.Cut(statsURL, "\n")
+	if !ok || !strings.HasSuffix(statsURL, statsPath) {
+		t.Fatalf("no stats URL in:\n%s", stdout)
+	}
+	resp, err = client.Get(statsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st stats
+	err = json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := st.SecretsManager
+	if sm == nil || sm.Calls != 0 || sm.Throttled != 3 || sm.ThrottledByOperation["GetSecretValue"] != 3 {
+		t.Errorf("secrets_manager = %+v, want 3 throttled GetSecretValue calls and none answered", sm)
+	}
+	if len(st.Environments) != 2 {
+		t.Fatalf("%d environments, want 2", len(st.Environments))
+	}
+	var inv int64
+	pids := 0
+	for _, e := range st.Environments {
+		inv += e.Invocations
+		pids += len(e.FunctionPIDs)
+		if e.EmulatorPID == 0 {
+			t.Errorf("environment %s has no emulator pid", e.URL)
+		}
+	}
+	if inv != 1 || pids != 1 {
+		t.Errorf("%d invocations and %d function processes, want 1 and 1: %+v", inv, pids, st.Environments)
+	}
+}

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func TestLookup(t *testing.T) {
+	t.Parallel()
+	const sf = `{"client_id":"sf","db.primary":"exact-key-wins","db":{"primary":{"password":"p"}},"port":8443,` +
+		`"o":{"z":1,"a":12345678901234567890},"s":"caf\u00e9"}`
+	for _, tc := range []struct {
+		key, want string
+		ok        bool
+	}{
+		{"client_id", "sf", true},
+		{"db.primary", "exact-key-wins", true},
+		{"db.primary.password", "p", true},
+		{"port", "8443", true},
+		{"o", `{"z":1,"a":12345678901234567890}`, true},
+		{"s", "café", true},
+		{"db.missing", "", false},
+		{"client_id.x", "", false},
+		{"nope", "", false},
+	} {
+		got, ok := lookup(sf, tc.key)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("lookup(%q) = %q, %v; want %q, %v", tc.key, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestCheckLoopbackURL(t *testing.T) {
+	t.Parallel()
+	for url, ok := range map[string]bool{
+		"http://127.0.0.1:3000/v1/resolve":     true,
+		"http://[::1]:3000/v1/resolve":         true,
+		"http://localhost:3000/v1/resolve":     true,
+		"http://127.0.0.2:3000/v1/resolve":     true,
+		"http://10.0.0.1:3000/v1/resolve":      false,
+		"http://example.com/v1/resolve":        false,
+		"http://localhost.evil.test/v1":        false,
+		"https://127.0.0.1:3000/v1/resolve":    false,
+		"http://0.0.0.0:3000/v1/resolve":       false,
+		"http://abc.execute-api.amazonaws.com": false,
+	} {
+		if err := checkLoopbackURL(url); (err == nil) != ok {
+			t.Errorf("checkLoopbackURL(%q) = %v, want ok=%v", url, err, ok)
+		}
+	}
+}
+
+// The mix's own expectations must pass its own verification, and a wrong
+// value, a missing header or an unexpected error must not.
+func TestVerify(t *testing.T) {
+	t.Parallel()
+	m, err := newMix("../../events/secrets.json", 3, filepath.Join(t.TempDir(), "seed.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resolve, keyNotFound *template
+	for _, tp := range m.templates {
+		switch {
+		case tp.kind == kindResolve10 && resolve == nil:
+			resolve = tp
+		case tp.kind == kindKeyNotFound && keyNotFound == nil:
+			keyNotFound = tp
+		}
+	}
+	h := http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-store"}}
+	masksJSON := func(entries []maskEntry) string {
+		var b strings.Builder
+		for i, e := range entries {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"path":%q,"key":%q,"secret_arn":%q,"status":%q}`, e.Path, e.Key, e.SecretARN, e.Status)
+		}
+		return "[" + b.String() + "]"
+	}
+	good := `{"connection":` + string(resolve.exp.connection) + `,"masks":` + masksJSON(resolve.exp.masks) + `}`
+	e := keyNotFound.exp.errMasks[0]
+	good422 := fmt.Sprintf(`{"error":{"code":"MaskResolutionFailed","message":"1 of 2 masks failed","masks":[{"path":%q,"key":%q,"secret_arn":%q,"code":"KeyNotFound","message":"no such key"}]}}`,
+		e.Path, e.Key, e.SecretARN)
+	throttled := `{"error":{"code":"MaskResolutionFailed","message":"m","masks":[{"path":"/connection/a","key":"k","secret_arn":"x","code":"Throttled","message":"m"}]}}`
+	timeout := strings.ReplaceAll(throttled, `"Throttled"`, `"Timeout"`)
+	// The value of auth.user (the first mask) with a character more, and
+	// a member that is no mask changed.
+	i := strings.Index(good, `"user":"`) + len(`"user":"`)
+	wrong := good[:i] + "#" + good[i:]
+	changed := strings.Replace(good, `"load test ✓"`, `"load test x"`, 1)
+	for _, tc := range []struct {
+		name   string
+		t      *template
+		status int
+		header http.Header
+		body   string
+		want   int
+	}{
+		{"resolved", resolve, 200, h, good, classOK},
+		{"wrong value", resolve, 200, h, wrong, classUnexplained},
+		{"changed member", resolve, 200, h, changed, classUnexplained},
+		{"masks missing", resolve, 200, h, `{"connection":` + string(resolve.exp.connection) + `,"masks":[]}`, classUnexplained},
+		{"no cache-control", resolve, 200, http.Header{"Content-Type": {"application/json"}}, good, classUnexplained},
+		{"malformed", resolve, 200, h, good[:len(good)/2], classUnexplained},
+		{"key not found", keyNotFound, 422, h, good422, classOK},
+		{"422 for a resolve", resolve, 422, h, good422, classUnexplained},
+		{"throttled", resolve, 503, h, throttled, classExplained},
+		{"throttled request", resolve, 503, h, `{"error":{"code":"Throttled","message":"m"}}`, classExplained},
+		{"timeout", resolve, 503, h, timeout, classUnexplained},
+		{"gateway error", resolve, 502, http.Header{"Content-Type": {"application/json"}}, `{"message":"Bad Gateway"}`, classUnexplained},
+	} {
+		if got, why := verify(tc.t, tc.status, tc.header, []byte(tc.body)); got != tc.want {
+			t.Errorf("%s: class %d (%s), want %d", tc.name, got, why, tc.want)
+		}
+	}
+}
+
+// TestLoad runs the whole of `make load`, shortened: the devserver with
+// two environments under eight clients for three seconds. It builds the
+// function, the emulator and the devserver first.
+func TestLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the function, the emulator and the devserver, and runs them for a few seconds")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command:", err)
+	}
+	dir := t.TempDir()
+	bin := func(name string) string { return filepath.Join(dir, name) }
+	// One go command builds the three at once; lambda.norpc matters to the
+	// function only.
+	args := []string{"build", "-tags", "lambda.norpc", "-o", dir + string(filepath.Separator),
+		"github.com/maskresolver/maskresolver/cmd/resolver",
+		"github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie",
+		"github.com/maskresolver/maskresolver/cmd/devserver"}
+	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+
+	c := defaultConfig()
+	c.duration = 3 * time.Second
+	c.concurrency = 8
+	c.environments = 2
+	c.cacheTTL = time.Second // refreshes within the run
+	c.seed = "../../events/secrets.json"
+	c.devserver, c.rie, c.bootstrap = bin("devserver"), bin("aws-lambda-rie"), bin("resolver")
+	var out bytes.Buffer
+	c.out = &out
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := run(ctx, c)
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.passed() {
+		t.Errorf("the run failed: %q", res.failures)
+	}
+	if res.load.unexplained != 0 || res.load.ok == 0 {
+		t.Errorf("%d unexplained errors, %d answers as expected", res.load.unexplained, res.load.ok)
+	}
+	if res.stats == nil || res.stats.SecretsManager == nil || res.stats.SecretsManager.Calls == 0 {
+		t.Fatalf("no Secrets Manager counts: %+v", res.stats)
+	}
+	if n := len(res.stats.Environments); n != 2 {
+		t.Errorf("%d environments, want 2", n)
+	}
+	for i, e := range res.stats.Environments {
+		if e.Invocations == 0 {
+			t.Errorf("environment %d served nothing", i+1)
+		}
+	}
+	// With a one-second TTL over three seconds, the caches must have
+	// been refreshed: more reads than one per secret and environment.
+	if reads := totalReads(res.stats); reads <= res.mix.unique {
+		t.Errorf("%d secret reads for %d secrets: no refresh happened", reads, res.mix.unique)
+	}
+	if len(res.memory) != 3 {
+		t.Errorf("%d memory samples, want start, middle and end", len(res.memory))
+	}
+	for _, path := range []string{bin("devserver"), bin("aws-lambda-rie"), bin("resolver")} {
+		assertNoProcess(t, path)
+	}
+}
+
+func totalReads(s *stats) int {
+	n := 0
+	for _, r := range s.SecretsManager.SecretReads {
+		n += r
+	}
+	return n
+}
+
+// assertNoProcess fails if a live process still runs path.
+func assertNoProcess(t *testing.T, path string) {
+	t.Helper()
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil || !bytes.HasPrefix(b, []byte(path+"\x00")) {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join(filepath.Dir(p), "stat"))
+		// Field 3 of stat is the state; a zombie has exited already.
+		if err == nil && !strings.Contains(string(stat), ") Z ") {
+			t.Errorf("process %s still runs %s after the load test", filepath.Dir(p), path)
+		}
+	}
+}
