@@ -15,13 +15,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"go.uber.org/goleak"
+
+	"github.com/maskresolver/maskresolver/internal/lambdatest"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if builds.dir != "" {
-		os.RemoveAll(builds.dir)
-	}
+	lambdatest.RemoveBuilds()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak:", err)

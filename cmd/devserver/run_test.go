@@ -10,20 +10,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/maskresolver/maskresolver/internal/lambdatest"
 )
 
-// builds compiles the function and the emulator once for the end-to-end
-// tests of this package.
-var builds struct {
-	once           sync.Once
-	dir            string
-	bootstrap, rie string
-	err            error
-}
-
+// buildAll returns the function and the emulator, built once for the
+// end-to-end tests of this package.
 func buildAll(t *testing.T) (bootstrap, rie string) {
 	t.Helper()
 	if testing.Short() {
@@ -32,64 +26,15 @@ func buildAll(t *testing.T) (bootstrap, rie string) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go command:", err)
 	}
-	builds.once.Do(func() {
-		builds.dir, builds.err = os.MkdirTemp("", "devserver-test-")
-		if builds.err != nil {
-			return
-		}
-		builds.bootstrap = filepath.Join(builds.dir, "bootstrap")
-		builds.rie = filepath.Join(builds.dir, "aws-lambda-rie")
-		for _, args := range [][]string{
-			{"build", "-tags", "lambda.norpc", "-o", builds.bootstrap, "github.com/maskresolver/maskresolver/cmd/resolver"},
-			{"build", "-o", builds.rie, "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"},
-		} {
-			out, err := exec.Command("go", args...).CombinedOutput()
-			if err != nil {
-				builds.err = &buildError{args: args, out: out, err: err}
-				return
-			}
-		}
-	})
-	if builds.err != nil {
-		t.Fatal(builds.err)
-	}
-	return builds.bootstrap, builds.rie
-}
-
-type buildError struct {
-	args []string
-	out  []byte
-	err  error
-}
-
-func (e *buildError) Error() string {
-	return "go " + strings.Join(e.args, " ") + ": " + e.err.Error() + "\n" + string(e.out)
-}
-
-// testLogs collects the emulator's output, shown only when a test fails.
-type testLogs struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *testLogs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *testLogs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
+	return lambdatest.Binaries(t)
 }
 
 // start runs the devserver with o until the test ends, and returns its
 // URLs once it is ready.
-func start(t *testing.T, o options) (frontURL, emulatorURL string, stdout *testLogs) {
+func start(t *testing.T, o options) (frontURL, emulatorURL string, stdout *lambdatest.Buffer) {
 	t.Helper()
-	logs := &testLogs{}
-	stdout = &testLogs{}
+	logs := &lambdatest.Buffer{}
+	stdout = &lambdatest.Buffer{}
 	o.stdout, o.logs = stdout, logs
 	type urls struct{ front, emu string }
 	ready := make(chan urls, 1)
@@ -105,7 +50,7 @@ func start(t *testing.T, o options) (frontURL, emulatorURL string, stdout *testL
 		if t.Failed() {
 			t.Logf("emulator output:\n%s", logs)
 		}
-		assertNoProcess(t, o.bootstrap)
+		lambdatest.AssertNoProcess(t, o.bootstrap)
 	})
 	select {
 	case u := <-ready:
@@ -117,23 +62,6 @@ func start(t *testing.T, o options) (frontURL, emulatorURL string, stdout *testL
 		t.Fatal("the devserver did not get ready")
 	}
 	return "", "", nil
-}
-
-// assertNoProcess fails if a live process still runs path.
-func assertNoProcess(t *testing.T, path string) {
-	t.Helper()
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, p := range procs {
-		b, err := os.ReadFile(p)
-		if err != nil || !bytes.HasPrefix(b, []byte(path+"\x00")) {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join(filepath.Dir(p), "stat"))
-		// Field 3 of stat is the state; a zombie has exited already.
-		if err == nil && !strings.Contains(string(stat), ") Z ") {
-			t.Errorf("process %s still runs %s after the devserver stopped", filepath.Dir(p), path)
-		}
-	}
 }
 
 func TestRunEndToEnd(t *testing.T) {
@@ -230,7 +158,7 @@ func TestRunInvoke(t *testing.T) {
 		stdout:         &stdout,
 		logs:           io.Discard,
 	})
-	assertNoProcess(t, bootstrap)
+	lambdatest.AssertNoProcess(t, bootstrap)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,10 +13,15 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/maskresolver/maskresolver/internal/lambdatest"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		lambdatest.RemoveBuilds()
+		os.Exit(code)
+	}))
 }
 
 func TestLookup(t *testing.T) {
@@ -140,17 +145,8 @@ func TestLoad(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go command:", err)
 	}
-	dir := t.TempDir()
-	bin := func(name string) string { return filepath.Join(dir, name) }
-	// One go command builds the three at once; lambda.norpc matters to the
-	// function only.
-	args := []string{"build", "-tags", "lambda.norpc", "-o", dir + string(filepath.Separator),
-		"github.com/maskresolver/maskresolver/cmd/resolver",
-		"github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie",
-		"github.com/maskresolver/maskresolver/cmd/devserver"}
-	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
-		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
+	bootstrap, rie := lambdatest.Binaries(t)
+	devserver := lambdatest.Build(t, lambdatest.DevserverPkg)
 
 	c := defaultConfig()
 	c.duration = 3 * time.Second
@@ -158,7 +154,7 @@ func TestLoad(t *testing.T) {
 	c.environments = 2
 	c.cacheTTL = time.Second // refreshes within the run
 	c.seed = "../../events/secrets.json"
-	c.devserver, c.rie, c.bootstrap = bin("devserver"), bin("aws-lambda-rie"), bin("resolver")
+	c.devserver, c.rie, c.bootstrap = devserver, rie, bootstrap
 	var out bytes.Buffer
 	c.out = &out
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -193,8 +189,8 @@ func TestLoad(t *testing.T) {
 	if len(res.memory) != 3 {
 		t.Errorf("%d memory samples, want start, middle and end", len(res.memory))
 	}
-	for _, path := range []string{bin("devserver"), bin("aws-lambda-rie"), bin("resolver")} {
-		assertNoProcess(t, path)
+	for _, path := range []string{devserver, rie, bootstrap} {
+		lambdatest.AssertNoProcess(t, path)
 	}
 }
 
@@ -204,21 +200,4 @@ func totalReads(s *stats) int {
 		n += r
 	}
 	return n
-}
-
-// assertNoProcess fails if a live process still runs path.
-func assertNoProcess(t *testing.T, path string) {
-	t.Helper()
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, p := range procs {
-		b, err := os.ReadFile(p)
-		if err != nil || !bytes.HasPrefix(b, []byte(path+"\x00")) {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join(filepath.Dir(p), "stat"))
-		// Field 3 of stat is the state; a zombie has exited already.
-		if err == nil && !strings.Contains(string(stat), ") Z ") {
-			t.Errorf("process %s still runs %s after the load test", filepath.Dir(p), path)
-		}
-	}
 }

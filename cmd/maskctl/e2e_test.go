@@ -1,17 +1,21 @@
 package main
 
 import (
-	"bytes"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/maskresolver/maskresolver/internal/lambdatest"
 )
+
+// TestMain removes the binaries the end-to-end test built.
+func TestMain(m *testing.M) {
+	lambdatest.Main(m)
+}
 
 // TestLocalFront runs maskctl against the local front of `make run`: the
 // devserver with the built function under the Runtime Interface Emulator
@@ -24,34 +28,23 @@ func TestLocalFront(t *testing.T) {
 		t.Skip("no go command:", err)
 	}
 	t.Parallel()
-	dir := t.TempDir()
-	bin := func(name string) string { return filepath.Join(dir, name) }
-	for _, args := range [][]string{
-		// As `make build-local` builds it.
-		{"build", "-tags", "lambda.norpc", "-o", bin("bootstrap"), "./cmd/resolver"},
-		{"build", "-o", bin("aws-lambda-rie"), "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"},
-		{"build", "-o", bin("devserver"), "./cmd/devserver"},
-	} {
-		cmd := exec.Command("go", args...)
-		cmd.Dir = "../.."
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
+	// As `make build-local` builds the function.
+	bootstrap, rie := lambdatest.Binaries(t)
+	devserver := lambdatest.Build(t, lambdatest.DevserverPkg)
 
 	// Registered first, so it runs last: after the devserver has stopped,
 	// nothing it started may still run.
 	t.Cleanup(func() {
-		for _, name := range []string{"devserver", "aws-lambda-rie", "bootstrap"} {
-			assertNoProcess(t, bin(name))
+		for _, path := range []string{devserver, rie, bootstrap} {
+			lambdatest.AssertNoProcess(t, path)
 		}
 	})
-	addr := freeAddr(t)
+	addr := lambdatest.FreeAddr(t)
 	url := "http://" + addr + "/v1/resolve"
-	startDevserver(t, bin("devserver"),
+	startDevserver(t, devserver,
 		"-addr", addr,
-		"-rie", bin("aws-lambda-rie"),
-		"-bootstrap", bin("bootstrap"),
+		"-rie", rie,
+		"-bootstrap", bootstrap,
 		"-secrets", "../../events/secrets.json",
 		"-secrets-manager", "fake")
 
@@ -89,36 +82,6 @@ func TestLocalFront(t *testing.T) {
 	}
 }
 
-// freeAddr returns a loopback address with a port that was free a moment
-// ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// syncBuffer collects a process's output, shown when a test fails.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startDevserver starts the devserver with args and waits until its -addr
 // accepts connections, which it does once the function is up. Cleanup
 // stops it with SIGTERM, as Ctrl-C would, and waits for it to exit.
@@ -130,7 +93,7 @@ func startDevserver(t *testing.T, path string, args ...string) {
 			addr = args[i+1]
 		}
 	}
-	out := &syncBuffer{}
+	out := &lambdatest.Buffer{}
 	cmd := exec.Command(path, args...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Env = append(os.Environ(), "SECRETS_MANAGER=fake")
@@ -172,23 +135,6 @@ func startDevserver(t *testing.T, path string, args ...string) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the devserver did not listen on %s: %v\n%s", addr, err, out)
-		}
-	}
-}
-
-// assertNoProcess fails if a live process still runs path.
-func assertNoProcess(t *testing.T, path string) {
-	t.Helper()
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, p := range procs {
-		b, err := os.ReadFile(p)
-		if err != nil || !bytes.HasPrefix(b, []byte(path+"\x00")) {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join(filepath.Dir(p), "stat"))
-		// Field 3 of stat is the state; a zombie has exited already.
-		if err == nil && !strings.Contains(string(stat), ") Z ") {
-			t.Errorf("process %s still runs %s", filepath.Dir(p), path)
 		}
 	}
 }

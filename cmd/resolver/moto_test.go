@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/maskresolver/maskresolver/internal/lambdatest"
 )
 
 // startMoto runs moto_server on a free loopback port and returns its URL.
@@ -31,9 +32,9 @@ func startMoto(t *testing.T) string {
 		}
 		t.Skip("moto_server not on PATH; install it with pip install 'moto[server]' to run this test")
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	addr := lambdatest.FreeAddr(t)
 	host, port, _ := strings.Cut(addr, ":")
-	logs := &syncBuffer{}
+	logs := &lambdatest.Buffer{}
 	cmd := exec.Command(bin, "-H", host, "-p", port)
 	cmd.Env = childEnv()
 	cmd.Stdout, cmd.Stderr = logs, logs

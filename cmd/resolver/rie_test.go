@@ -32,6 +32,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/maskresolver/maskresolver/internal/lambdatest"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
@@ -46,96 +47,18 @@ const (
 
 const invokePath = "/2015-03-31/functions/function/invocations"
 
-var (
-	buildOnce     sync.Once
-	binDir        string
-	bootstrapPath string
-	riePath       string
-	buildErr      error
-)
-
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	os.Exit(code)
+	lambdatest.Main(m)
 }
 
-// binaries builds the function and the emulator once per test binary, in
-// parallel (the emulator's first build takes about 35 s; later ones hit
-// the build cache).
+// binaries returns the function and the emulator, built once per test
+// binary; short mode skips the tests that need them.
 func binaries(t *testing.T) (bootstrap, rie string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end test: builds the bootstrap and the Runtime Interface Emulator")
 	}
-	buildOnce.Do(func() {
-		binDir, buildErr = os.MkdirTemp("", "maskresolver-e2e-")
-		if buildErr != nil {
-			return
-		}
-		bootstrapPath = filepath.Join(binDir, "bootstrap")
-		riePath = filepath.Join(binDir, "aws-lambda-rie")
-		var wg sync.WaitGroup
-		errs := make([]error, 2)
-		build := func(i int, args ...string) {
-			cmd := exec.Command("go", args...)
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				errs[i] = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-			}
-		}
-		wg.Go(func() { build(0, "build", "-trimpath", "-tags", "lambda.norpc", "-o", bootstrapPath, ".") })
-		wg.Go(func() {
-			build(1, "build", "-o", riePath, "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie")
-		})
-		wg.Wait()
-		for _, err := range errs {
-			if err != nil && buildErr == nil {
-				buildErr = err
-			}
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build: %v", buildErr)
-	}
-	return bootstrapPath, riePath
-}
-
-// syncBuffer collects a child's output while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// freePort returns a loopback port nobody listens on, never one of the
-// well-known ports other emulators and the X-Ray daemon default to.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if port != 9001 && port != 2000 && port != 8080 && port != 9000 {
-			return port
-		}
-	}
+	return lambdatest.Binaries(t)
 }
 
 // waitPort polls addr until it accepts connections, the process exits or
@@ -177,7 +100,7 @@ func childEnv(extra ...string) []string {
 // emulator is the bootstrap running under the Runtime Interface Emulator.
 type emulator struct {
 	url  string
-	logs *syncBuffer
+	logs *lambdatest.Buffer
 
 	mu      sync.Mutex
 	ids     []string // request ids of the invocations sent
@@ -192,9 +115,9 @@ type emulator struct {
 func startEmulator(t *testing.T, smURL string, env ...string) *emulator {
 	t.Helper()
 	bootstrap, rie := binaries(t)
-	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
-	apiAddr := "127.0.0.1:" + strconv.Itoa(freePort(t))
-	e := &emulator{url: "http://" + addr, logs: &syncBuffer{}}
+	addr := lambdatest.FreeAddr(t)
+	apiAddr := lambdatest.FreeAddr(t)
+	e := &emulator{url: "http://" + addr, logs: &lambdatest.Buffer{}}
 
 	// --log-level keeps the emulator's own logs at info even when the
 	// function's LOG_LEVEL (which the emulator also reads) says debug.
@@ -1122,7 +1045,7 @@ func TestColdStartBadConfig(t *testing.T) {
 			// The Runtime API address points at a closed port, so a
 			// bootstrap that wrongly starts would fail rather than hang.
 			cmd.Env = childEnv(tc.name+"="+tc.value,
-				"AWS_LAMBDA_RUNTIME_API=127.0.0.1:"+strconv.Itoa(freePort(t)),
+				"AWS_LAMBDA_RUNTIME_API="+lambdatest.FreeAddr(t),
 				"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDE2ETEST", "AWS_SECRET_ACCESS_KEY=x")
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -24,7 +24,7 @@ type tracedFunction struct {
 	udp  net.PacketConn
 	mu   sync.Mutex
 	docs [][]byte // each datagram's document, header line removed
-	logs syncBuffer
+	logs lambdatest.Buffer
 }
 
 func startTraced(t *testing.T, env ...string) *tracedFunction {

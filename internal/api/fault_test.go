@@ -1,14 +1,12 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/maskresolver/maskresolver/internal/api"
+	"github.com/maskresolver/maskresolver/internal/lambdatest"
 	"github.com/maskresolver/maskresolver/internal/resolve"
 	"github.com/maskresolver/maskresolver/internal/secrets"
 	"github.com/maskresolver/maskresolver/internal/smfake"
@@ -77,31 +76,12 @@ func faultRequest(arns ...string) string {
 	return string(b)
 }
 
-// syncBuffer is a log sink shared by the handler and the store's read
-// goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // faultRig is the function's real stack, wired as cmd/resolver wires it,
 // with Secrets Manager replaced by smfake behind an httptest server.
 type faultRig struct {
 	sm   *smfake.Server
 	h    *api.Handler
-	logs *syncBuffer
+	logs *lambdatest.Buffer // shared by the handler and the store's read goroutines
 }
 
 func newFaultRig(t *testing.T) *faultRig {
@@ -131,7 +111,7 @@ func newFaultRig(t *testing.T) *faultRig {
 			})
 		},
 	}
-	logs := &syncBuffer{}
+	logs := &lambdatest.Buffer{}
 	logger := slog.New(api.NewLogHandler(logs, slog.LevelDebug, ""))
 	store, err := secrets.New(cfg, secrets.WithLogger(logger))
 	if err != nil {

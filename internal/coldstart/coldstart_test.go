@@ -5,43 +5,26 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/maskresolver/maskresolver/internal/lambdatest"
 )
 
-// builds holds the three binaries, built once per test binary run with the
-// release flags of the Makefile.
-var builds = sync.OnceValues(func() (map[string]string, error) {
-	dir, err := os.MkdirTemp("", "coldstart")
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for name, pkg := range map[string]string{
-		"resolver":  "../../cmd/resolver",
-		"echo-sdk":  "./testdata/echo-sdk",
-		"echo-bare": "./testdata/echo-bare",
-	} {
-		bin := filepath.Join(dir, name)
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-tags", "lambda.norpc", "-o", bin, pkg)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return nil, &buildError{pkg: pkg, out: string(b), err: err}
-		}
-		out[name] = bin
-	}
-	return out, nil
-})
-
-type buildError struct {
-	pkg, out string
-	err      error
+func TestMain(m *testing.M) {
+	lambdatest.Main(m)
 }
 
-func (e *buildError) Error() string { return "build " + e.pkg + ": " + e.err.Error() + "\n" + e.out }
+// builds returns the three binaries, built once per test binary run with
+// the release flags of the Makefile.
+func builds(tb testing.TB) map[string]string {
+	tb.Helper()
+	return map[string]string{
+		"resolver":  lambdatest.Bootstrap(tb),
+		"echo-sdk":  lambdatest.BuildLambda(tb, "./testdata/echo-sdk"),
+		"echo-bare": lambdatest.BuildLambda(tb, "./testdata/echo-bare"),
+	}
+}
 
 // firstAnswer starts bin and returns how long it took from exec to its
 // first answer, and the answer.
@@ -79,10 +62,7 @@ const event = `{"connection":{"host":"jira.example.com","port":443}}`
 // TestFirstAnswer checks that each binary answers its first invocation
 // through the Runtime API, so the benchmark measures working functions.
 func TestFirstAnswer(t *testing.T) {
-	bins, err := builds()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bins := builds(t)
 	for name, bin := range bins {
 		_, ans := firstAnswer(t, bin, []byte(event))
 		want := event
@@ -99,10 +79,7 @@ func TestFirstAnswer(t *testing.T) {
 // resolver and, in the same run, its two baselines; bytes is the stripped
 // binary size.
 func BenchmarkColdStart(b *testing.B) {
-	bins, err := builds()
-	if err != nil {
-		b.Fatal(err)
-	}
+	bins := builds(b)
 	for _, name := range []string{"resolver", "echo-sdk", "echo-bare"} {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()

@@ -1,7 +1,3 @@
-// Package lambdatest serves the AWS Lambda Runtime API in a test, so that a
-// built Lambda binary can be invoked as Lambda invokes it: with a request
-// id, a deadline and, unlike the Runtime Interface Emulator, an X-Ray trace
-// header. It is for tests only.
 package lambdatest
 
 import (
