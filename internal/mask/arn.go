@@ -122,14 +122,19 @@ func validPartition(p string) bool {
 
 // validRegion checks
 //
-// Region := [a-z]{2} ( "-" [a-z]+ )+ "-" [0-9]+
+// Region := [a-z]{2,4} ( "-" [a-z]+ )+ "-" [0-9]+
 //
-// which covers us-east-1, us-gov-west-1, cn-north-1 and ap-southeast-5.
+// which covers us-east-1, us-gov-west-1, cn-north-1, ap-southeast-5 and the
+// European Sovereign Cloud's eusc-de-east-1.
 func validRegion(r string) bool {
-	if len(r) < 2 || !isLower(r[0]) || !isLower(r[1]) {
+	i := 0
+	for i < len(r) && i < 4 && isLower(r[i]) {
+		i++
+	}
+	if i < 2 {
 		return false
 	}
-	i, words := 2, 0
+	words := 0
 	for {
 		if i >= len(r) || r[i] != '-' {
 			return false

@@ -101,7 +101,7 @@ var findTests = []struct {
 	{"region no number", mk("k", arnWith(3, "us-east")), []want{bad(0, len(mk("k", arnWith(3, "us-east"))), off(3), `region "us-east"`)}},
 	{"region one word", mk("k", arnWith(3, "us-1")), []want{bad(0, len(mk("k", arnWith(3, "us-1"))), off(3), `region "us-1"`)}},
 	{"region upper", mk("k", arnWith(3, "US-east-1")), []want{bad(0, len(mk("k", arnWith(3, "US-east-1"))), off(3), `region "US-east-1"`)}},
-	{"region three letters", mk("k", arnWith(3, "use-east-1")), []want{bad(0, len(mk("k", arnWith(3, "use-east-1"))), off(3), `region "use-east-1"`)}},
+	{"region five letters", mk("k", arnWith(3, "useas-east-1")), []want{bad(0, len(mk("k", arnWith(3, "useas-east-1"))), off(3), `region "useas-east-1"`)}},
 	{"region empty", mk("k", arnWith(3, "")), []want{bad(0, len(mk("k", arnWith(3, ""))), off(3), `region ""`)}},
 	{"account 11 digits", "Bearer " + mk("k", arnWith(4, "13714987914")), []want{bad(7, 7+len(mk("k", arnWith(4, "13714987914"))), 7+off(4), `account "13714987914" is not 12 digits`)}},
 	{"account 13 digits", mk("k", arnWith(4, "1371498791430")), []want{bad(0, len(mk("k", arnWith(4, "1371498791430"))), off(4), `account "1371498791430" is not 12 digits`)}},

@@ -92,6 +92,10 @@ func classify(arn string, err error) *Error {
 		e.Code, e.Transient = CodeThrottled, true
 	case errors.As(err, &netErr) && netErr.Timeout():
 		e.Code, e.Transient = CodeTimeout, true
+	case httpStatus(err) >= 500:
+		// Any other 5xx — ServiceUnavailable, InternalFailure, a proxy's
+		// bare 502 — is trouble on the far side that may pass.
+		e.Transient = true
 	case code != "":
 		// Another modelled error: a 4xx the function cannot fix by waiting.
 	default:
@@ -100,4 +104,13 @@ func classify(arn string, err error) *Error {
 		e.Transient = true
 	}
 	return e
+}
+
+// httpStatus is the HTTP status of the answer behind err, or 0.
+func httpStatus(err error) int {
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
 }

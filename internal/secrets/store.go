@@ -282,23 +282,53 @@ func (s *Store) readAll(ctx context.Context, arns []string, cs []*call, calls *a
 		idx := byRegion[region]
 		if len(idx) == 1 || s.noBatch.Load() {
 			for _, i := range idx {
-				wg.Go(func() { s.finish(arns[i], cs[i], s.fetch(ctx, client, arns[i], calls)) })
+				wg.Go(func() {
+					s.guard(ctx, arns[i:i+1], cs[i:i+1], func() {
+						s.finish(arns[i], cs[i], s.fetch(ctx, client, arns[i], calls))
+					})
+				})
 			}
 			continue
 		}
 		for chunk := range slices.Chunk(idx, maxBatch) {
 			wg.Go(func() {
 				ids := make([]string, len(chunk))
+				owned := make([]*call, len(chunk))
 				for k, i := range chunk {
-					ids[k] = arns[i]
+					ids[k], owned[k] = arns[i], cs[i]
 				}
-				for k, r := range s.fetchBatch(ctx, client, ids, calls) {
-					s.finish(ids[k], cs[chunk[k]], r)
-				}
+				s.guard(ctx, ids, owned, func() {
+					for k, r := range s.fetchBatch(ctx, client, ids, calls) {
+						s.finish(ids[k], owned[k], r)
+					}
+				})
 			})
 		}
 	}
 	wg.Wait()
+}
+
+// guard runs read, which finishes the calls cs of arns. Should it panic —
+// a bug, since no input is known to cause one — the calls it had not
+// finished fail instead of leaving their requests waiting until their
+// deadline, and the process lives on. The panic is logged by type only.
+func (s *Store) guard(ctx context.Context, arns []string, cs []*call, read func()) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		s.opts.logger.ErrorContext(ctx, "recovered panic while reading secrets", "panic", fmt.Sprintf("%T", p))
+		for i, c := range cs {
+			select {
+			case <-c.done:
+			default:
+				s.finish(arns[i], c, Result{Err: &Error{Code: CodeUpstream, ARN: arns[i], Transient: true,
+					Err: errors.New("internal error while reading the secret")}})
+			}
+		}
+	}()
+	read()
 }
 
 // finish caches a read's outcome, then releases the requests waiting on
@@ -363,22 +393,24 @@ func (s *Store) fetchBatch(ctx context.Context, client API, ids []string, calls 
 		}
 		return results
 	}
+	// A request may name one secret twice, by its full and its partial
+	// ARN: each answer goes to every id that names it.
 	done := make([]bool, len(ids))
 	for _, v := range out.SecretValues {
-		if k := matchID(ids, aws.ToString(v.ARN)); k >= 0 && !done[k] {
-			results[k], done[k] = Result{Secret: newSecret(v.ARN, v.SecretString)}, true
+		for k := range ids {
+			if !done[k] && names(ids[k], aws.ToString(v.ARN)) {
+				results[k], done[k] = Result{Secret: newSecret(v.ARN, v.SecretString)}, true
+			}
 		}
 	}
 	for _, e := range out.Errors {
-		k := slices.Index(ids, aws.ToString(e.SecretId))
-		if k < 0 {
-			k = matchID(ids, aws.ToString(e.SecretId))
-		}
-		if k < 0 || done[k] {
-			continue
-		}
+		id := aws.ToString(e.SecretId)
 		apiErr := &smithy.GenericAPIError{Code: aws.ToString(e.ErrorCode), Message: aws.ToString(e.Message)}
-		results[k], done[k] = Result{Err: s.failed(ctx, client, ids[k], apiErr, calls)}, true
+		for k := range ids {
+			if !done[k] && (ids[k] == id || names(ids[k], id)) {
+				results[k], done[k] = Result{Err: s.failed(ctx, client, ids[k], apiErr, calls)}, true
+			}
+		}
 	}
 	for k, id := range ids {
 		if !done[k] {
@@ -389,16 +421,11 @@ func (s *Store) fetchBatch(ctx context.Context, client API, ids []string, calls 
 	return results
 }
 
-// matchID finds the requested id that names the full ARN arn: the same
+// names reports whether the requested id names the full ARN arn: the same
 // ARN, or a partial ARN that is arn without its "-" and six-character
 // suffix.
-func matchID(ids []string, arn string) int {
-	for k, id := range ids {
-		if id == arn || (len(arn) == len(id)+7 && strings.HasPrefix(arn, id) && arn[len(id)] == '-') {
-			return k
-		}
-	}
-	return -1
+func names(id, arn string) bool {
+	return id == arn || (len(arn) == len(id)+7 && strings.HasPrefix(arn, id) && arn[len(id)] == '-')
 }
 
 // failed classifies a read's error. Secrets Manager refuses to read a
