@@ -176,6 +176,17 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, allow Allow) (*Resu
 	if len(arns) > 0 {
 		got, res.Stats = r.store.Get(ctx, arns)
 	}
+	// The ARN as written was allowed; the secret Secrets Manager answered
+	// with must be too. A partial ARN whose name happens to end in "-" and
+	// six characters can name a different secret than the pattern meant.
+	if allow != nil {
+		for j, g := range got {
+			if g.Secret != nil && !allow(g.Secret.ARN) {
+				got[j] = secrets.Result{Err: &secrets.Error{Code: secrets.Code(CodeSecretNotAllowed), ARN: arns[j],
+					Err: errors.New("the secret read is outside the allowed secrets")}}
+			}
+		}
+	}
 	values := make([]string, len(sc.matches))
 	for i := range res.Masks {
 		mr := &res.Masks[i]
@@ -200,6 +211,9 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, allow Allow) (*Resu
 
 func lookup(r secrets.Result, key string) (value string, code Code, msg string) {
 	if r.Err != nil {
+		if Code(r.Err.Code) == CodeSecretNotAllowed {
+			return "", CodeSecretNotAllowed, "Secrets Manager answered with a secret outside the secrets this caller may resolve"
+		}
 		return "", Code(r.Err.Code), r.Err.Message()
 	}
 	switch r.Secret.Kind {
@@ -215,9 +229,10 @@ func lookup(r secrets.Result, key string) (value string, code Code, msg string) 
 	return v, "", ""
 }
 
-// rewrite copies conn (which starts at offset base of the body) and
-// re-encodes only the strings that hold masks, with each mask replaced by
-// its value. Inserted values are written once and never scanned again.
+// rewrite copies conn (which starts at offset base of the body) and, in
+// each string that holds masks, replaces each mask with its value: the
+// text around the masks is copied as sent, escapes included, and only the
+// inserted values are encoded. Inserted values are never scanned again.
 func rewrite(conn []byte, base int, holders []holder, matches []mask.Match, values []string) []byte {
 	size := len(conn)
 	for _, v := range values {
@@ -226,16 +241,22 @@ func rewrite(conn []byte, base int, holders []holder, matches []mask.Match, valu
 	out := make([]byte, 0, size+size/16)
 	at := 0
 	for _, h := range holders {
-		out = append(out, conn[at:h.start-base]...)
-		out = append(out, '"')
+		raw := conn[h.start-base+1 : h.end-base-1]
+		rawAt := func(i int) int {
+			if h.offs == nil {
+				return i
+			}
+			return h.offs[i]
+		}
+		out = append(out, conn[at:h.start-base+1]...)
 		prev := 0
 		for i := h.first; i < h.first+h.n; i++ {
 			m := matches[i]
-			out = appendString(out, h.value[prev:m.Start])
+			out = append(out, raw[rawAt(prev):rawAt(m.Start)]...)
 			out = appendString(out, values[i])
 			prev = m.End
 		}
-		out = appendString(out, h.value[prev:])
+		out = append(out, raw[rawAt(prev):]...)
 		out = append(out, '"')
 		at = h.end - base
 	}

@@ -31,8 +31,12 @@ func (e *tooManyMasks) Error() string {
 type holder struct {
 	start, end int    // the token in the body, quotes included
 	value      string // the decoded string
-	path       string // RFC 6901 pointer to it
-	first, n   int    // its matches in scanner.matches
+	// offs maps each byte of value to the offset, in the token's text, of
+	// the character or escape that produced it, plus one final entry; nil
+	// when the token has no escape and the two are the same.
+	offs     []int
+	path     string // RFC 6901 pointer to it
+	first, n int    // its matches in scanner.matches
 }
 
 // seg is one step of the path to the value being scanned: an object
@@ -313,6 +317,10 @@ func (s *scanner) stringValue() error {
 		return nil
 	}
 	value := string(raw)
+	var offs []int
+	if esc {
+		offs = rawOffsets(s.buf[start+1 : s.pos-1])
+	}
 	first := len(s.matches)
 	s.matches = mask.AppendFind(s.matches, value)
 	n := len(s.matches) - first
@@ -320,7 +328,7 @@ func (s *scanner) stringValue() error {
 		return &tooManyMasks{limit: s.maxMasks}
 	}
 	s.holders = append(s.holders, holder{
-		start: start, end: s.pos, value: value, path: s.pointer(), first: first, n: n,
+		start: start, end: s.pos, value: value, offs: offs, path: s.pointer(), first: first, n: n,
 	})
 	return nil
 }
@@ -420,6 +428,39 @@ func appendUnescape(dst, raw []byte) []byte {
 		i += 2
 	}
 	return dst
+}
+
+// rawOffsets maps each byte that appendUnescape decodes from raw to the
+// offset in raw of the character or escape it came from, plus len(raw) at
+// the end, so that text around a mask can be copied exactly as sent.
+func rawOffsets(raw []byte) []int {
+	offs := make([]int, 0, len(raw)+1)
+	for i := 0; i < len(raw); {
+		if raw[i] != '\\' {
+			offs = append(offs, i)
+			i++
+			continue
+		}
+		n, w := 1, 2 // decoded bytes, escape width
+		if raw[i+1] == 'u' {
+			r := hex4(raw[i+2:])
+			w = 6
+			if utf16.IsSurrogate(r) {
+				r = utf8.RuneError
+				if i+12 <= len(raw) && raw[i+6] == '\\' && raw[i+7] == 'u' {
+					if r2 := utf16.DecodeRune(hex4(raw[i+2:]), hex4(raw[i+8:])); r2 != utf8.RuneError {
+						r, w = r2, 12
+					}
+				}
+			}
+			n = utf8.RuneLen(r)
+		}
+		for range n {
+			offs = append(offs, i)
+		}
+		i += w
+	}
+	return append(offs, len(raw))
 }
 
 // appendString writes s as the body of a JSON string (no quotes), escaping
