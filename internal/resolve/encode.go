@@ -72,7 +72,12 @@ func (m *MaskResult) appendJSON(dst []byte, status string) []byte {
 
 // Size estimates the length of AppendJSON's output, to size buffers once.
 func (r *Result) Size() int {
-	return len(r.connection) + 32 + len(r.Masks)*160
+	n := len(r.connection) + 64
+	for i := range r.Masks {
+		m := &r.Masks[i]
+		n += len(m.Path) + len(m.Key) + len(m.ARN) + len(m.Message) + 80
+	}
+	return n
 }
 
 func appendInt(dst []byte, n int) []byte { return strconv.AppendInt(dst, int64(n), 10) }
