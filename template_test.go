@@ -117,10 +117,12 @@ func assertScalar(t *testing.T, n *yaml.Node, what, tag, value string) {
 // AWS::Serverless::HttpApi with neither Auth.EnableIamAuthorizer nor
 // AccessLogSettings (it spells the latter AccessLogSetting, as for
 // AWS::Serverless::Api; SAM's HttpApi takes AccessLogSettings), so it
-// rejects the template as written.
+// rejects the template as written. Nor does it model the function's
+// LoggingConfig.
 var unmodelled = [][]string{
 	{"Resources", "HttpApi", "Properties", "Auth", "EnableIamAuthorizer"},
 	{"Resources", "HttpApi", "Properties", "AccessLogSettings"},
+	{"Resources", "ResolverFunction", "Properties", "LoggingConfig"},
 }
 
 // goformationMu serializes goformation's parsing: every parse re-registers
@@ -190,7 +192,7 @@ func TestGoformationOpen(t *testing.T) {
 	goformationMu.Lock()
 	_, err := goformation.Open(templatePath)
 	goformationMu.Unlock()
-	if err != nil && !strings.Contains(err.Error(), "EnableIamAuthorizer") && !strings.Contains(err.Error(), "AccessLogSettings") {
+	if err != nil && !strings.Contains(err.Error(), "EnableIamAuthorizer") && !strings.Contains(err.Error(), "AccessLogSettings") && !strings.Contains(err.Error(), "LoggingConfig") {
 		t.Fatalf("goformation.Open: %v", err)
 	}
 	t.Logf("goformation.Open: %v", err)
@@ -488,7 +490,12 @@ func TestPolicyFollowsParameters(t *testing.T) {
 	if got := kms.resources(); len(got) != len(keys) || got[0] != keys[0] || got[1] != keys[1] {
 		t.Errorf("KMS statement resources %q, want %q", got, keys)
 	}
-	want := map[string]map[string]any{"StringEquals": {"kms:ViaService": "secretsmanager." + fakeRegion + ".amazonaws.com"}}
+	// goformation resolves ${AWS::URLSuffix} to ""; the raw template must
+	// name it, so that aws-cn's amazonaws.com.cn works too.
+	want := map[string]map[string]any{"StringLike": {"kms:ViaService": "secretsmanager.*."}}
+	if raw, err := os.ReadFile("template.yaml"); err != nil || !strings.Contains(string(raw), "kms:ViaService: !Sub secretsmanager.*.${AWS::URLSuffix}") {
+		t.Errorf("the KMS condition must be secretsmanager.*.${AWS::URLSuffix} (any region, any partition): %v", err)
+	}
 	if got, _ := json.Marshal(kms.Condition); string(got) != mustJSON(t, want) {
 		t.Errorf("KMS statement Condition %s, want %s", got, mustJSON(t, want))
 	}
@@ -1002,8 +1009,8 @@ func TestLogGroups(t *testing.T) {
 	// The group Lambda writes to: named after the function, or Lambda
 	// creates its own that never expires.
 	assertScalar(t, node(t, res, "FunctionLogGroup", "Properties", "LogGroupName"), "FunctionLogGroup.LogGroupName", "!Sub", "/aws/lambda/${ResolverFunction}")
-	if lookup(node(t, res, "ResolverFunction", "Properties"), "LoggingConfig") != nil {
-		t.Error("ResolverFunction has a LoggingConfig: FunctionLogGroup may no longer be its log group")
+	if lc := lookup(node(t, res, "ResolverFunction", "Properties"), "LoggingConfig"); lc != nil && lookup(lc, "LogGroup") != nil {
+		t.Error("ResolverFunction's LoggingConfig names a LogGroup: FunctionLogGroup may no longer be its log group")
 	}
 }
 
@@ -1297,5 +1304,21 @@ func TestSamconfig(t *testing.T) {
 	}
 	if n == 0 {
 		t.Errorf("%s has no commented parameter_overrides example", samconfigPath)
+	}
+}
+
+// The function logs JSON, so that the EMF metrics in its summary line reach
+// CloudWatch, at the level the LogLevel parameter names.
+func TestLoggingConfig(t *testing.T) {
+	t.Parallel()
+	lc := node(t, rawTemplate(t), "Resources", "ResolverFunction", "Properties", "LoggingConfig")
+	assertScalar(t, node(t, lc, "LogFormat"), "LoggingConfig.LogFormat", "!!str", "JSON")
+	level := node(t, lc, "ApplicationLogLevel")
+	if level.Tag != "!FindInMap" || len(level.Content) != 3 || level.Content[0].Value != "LambdaLogLevels" || level.Content[1].Value != "LogLevel" {
+		t.Fatalf("ApplicationLogLevel is not !FindInMap [LambdaLogLevels, !Ref LogLevel, Level]: %s", level.Tag)
+	}
+	levels := node(t, rawTemplate(t), "Mappings", "LambdaLogLevels")
+	for _, l := range []string{"debug", "info", "warn", "error"} {
+		assertScalar(t, node(t, node(t, levels, l), "Level"), "LambdaLogLevels."+l, "!!str", strings.ToUpper(l))
 	}
 }
