@@ -258,7 +258,9 @@ func TestCallerAccess(t *testing.T) {
 	if !strings.Contains(string(out), "SecretNotAllowed") {
 		t.Errorf("direct invocation has no caller and must be refused: %s", out)
 	}
-	if len(seen) != 2 || seen[0] != caller || seen[1] != "" {
+	// The HTTP request is checked before the read and again against the
+	// ARN read; the direct one is refused before any read.
+	if len(seen) != 3 || seen[0] != caller || seen[1] != caller || seen[2] != "" {
 		t.Errorf("access saw callers %q", seen)
 	}
 }
