@@ -179,18 +179,18 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, allow Allow) (*Resu
 	// The ARN as written was allowed; the secret Secrets Manager answered
 	// with must be too. A partial ARN whose name happens to end in "-" and
 	// six characters can name a different secret than the pattern meant.
-	if allow != nil {
-		for j, g := range got {
-			if g.Secret != nil && !allow(g.Secret.ARN) {
-				got[j] = secrets.Result{Err: &secrets.Error{Code: secrets.Code(CodeSecretNotAllowed), ARN: arns[j],
-					Err: errors.New("the secret read is outside the allowed secrets")}}
-			}
-		}
+	refused := make([]bool, len(got))
+	for j, g := range got {
+		refused[j] = allow != nil && g.Secret != nil && !allow(g.Secret.ARN)
 	}
 	values := make([]string, len(sc.matches))
 	for i := range res.Masks {
 		mr := &res.Masks[i]
-		if slot[i] >= 0 {
+		switch {
+		case slot[i] < 0:
+		case refused[slot[i]]:
+			mr.Code, mr.Message = CodeSecretNotAllowed, "Secrets Manager answered with a secret outside the secrets this caller may resolve"
+		default:
 			values[i], mr.Code, mr.Message = lookup(got[slot[i]], mr.Key)
 		}
 		if mr.Code != "" {
@@ -211,9 +211,6 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, allow Allow) (*Resu
 
 func lookup(r secrets.Result, key string) (value string, code Code, msg string) {
 	if r.Err != nil {
-		if Code(r.Err.Code) == CodeSecretNotAllowed {
-			return "", CodeSecretNotAllowed, "Secrets Manager answered with a secret outside the secrets this caller may resolve"
-		}
 		return "", Code(r.Err.Code), r.Err.Message()
 	}
 	switch r.Secret.Kind {
