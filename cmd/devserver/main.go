@@ -8,6 +8,9 @@
 // Lambda scales out to several execution environments, each with its own
 // cache. -sm-latency and -sm-throttle-percent make the double slow and
 // throttling, and -stats-addr serves its call counts: `make load` uses them.
+// -sm-quota-scale makes the double meter calls as AWS meters an account,
+// scaled to the environments at hand: with -environments 40,
+// -sm-quota-scale 0.04 gives each its share of a fleet of 1,000.
 //
 // With -invoke it instead posts each matching event file straight to the
 // function, as `sam local invoke -e` does, prints the results and exits.
@@ -23,6 +26,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 func main() { os.Exit(devserver()) }
@@ -45,6 +49,8 @@ func devserver() int {
 	flag.IntVar(&o.environments, "environments", 1, "execution environments (emulators, each with its own function process and cache) behind the front")
 	flag.DurationVar(&o.smLatency, "sm-latency", 0, "delay every answer of the Secrets Manager double by this much")
 	flag.Float64Var(&o.smThrottlePercent, "sm-throttle-percent", 0, "answer this share (in percent) of the double's requests with ThrottlingException")
+	flag.Float64Var(&o.smQuotaScale, "sm-quota-scale", 0, "enforce AWS's per-account Secrets Manager quotas times this on the double (1 is the real service; 0.04 lets 40 environments stand for 1,000; 0 meters nothing)")
+	flag.DurationVar(&o.smQuotaBurst, "sm-quota-burst", time.Second, "how many seconds of its rate a full quota bucket holds (with -sm-quota-scale)")
 	flag.StringVar(&o.statsAddr, "stats-addr", "", "serve GET /stats (the double's call counts, invocations and pids per environment) on this address, e.g. 127.0.0.1:0")
 	flag.Parse()
 	if flag.NArg() > 0 {

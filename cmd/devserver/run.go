@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -36,6 +37,13 @@ type options struct {
 	// smThrottlePercent is the share of the double's requests answered
 	// with ThrottlingException.
 	smThrottlePercent float64
+	// smQuotaScale, when above 0, makes the double enforce AWS's account
+	// quotas times this: 1 is the real service, 0.04 lets 40 environments
+	// stand for 1,000 drawing on one account.
+	smQuotaScale float64
+	// smQuotaBurst is how many seconds of its rate a full quota bucket
+	// holds; 0 means smfake's default of one second.
+	smQuotaBurst time.Duration
 	// statsAddr, when set, is where GET /stats reports the double's call
 	// counts and the environments' invocations and process ids.
 	statsAddr string
@@ -54,32 +62,20 @@ const shutdownTimeout = 5 * time.Second
 // the front. It returns when ctx ends or a part fails, after stopping every
 // part.
 func run(ctx context.Context, o options) (err error) {
-	n := o.environments
-	if n == 0 {
-		n = 1
+	if err := o.check(); err != nil {
+		return err
 	}
-	if n < 0 {
-		return fmt.Errorf("environments %d: want at least 1", n)
-	}
-	if o.smThrottlePercent < 0 || o.smThrottlePercent > 100 {
-		return fmt.Errorf("sm-throttle-percent %g: want 0 to 100", o.smThrottlePercent)
-	}
-	if o.smLatency < 0 {
-		return fmt.Errorf("sm-latency %s: want 0 or more", o.smLatency)
-	}
-	st := &statsSource{}
+	n := max(o.environments, 1)
+	st := &statsSource{quotas: o.smQuotaScale > 0}
 	env := os.Environ()
 	switch o.secretsManager {
 	case smFake, "":
-		sm := smfake.New()
-		if err := sm.LoadFile(o.secrets); err != nil {
+		sm, err := newDouble(o)
+		if err != nil {
 			return err
 		}
 		if st.seeded, err = seedARNs(o.secrets); err != nil {
 			return err
-		}
-		if o.smLatency > 0 {
-			sm.Inject(smfake.Fault{Latency: o.smLatency})
 		}
 		st.sm = sm
 		var h http.Handler = sm
@@ -98,15 +94,10 @@ func run(ctx context.Context, o options) (err error) {
 		fmt.Fprintf(o.logs, "devserver: Secrets Manager double on %s, seeded from %s%s\n", smURL, o.secrets, faultNote(o))
 		env = doubleEnv(env, smURL)
 	case smAWS:
-		if o.smLatency > 0 || o.smThrottlePercent > 0 {
-			return errors.New("sm-latency and sm-throttle-percent act on the double: not with the real Secrets Manager")
-		}
 		if env, err = awsEnv(ctx, env); err != nil {
 			return err
 		}
 		fmt.Fprintln(o.logs, "devserver: the function calls the real AWS Secrets Manager")
-	default:
-		return fmt.Errorf("secrets manager %q: want %q or %q", o.secretsManager, smFake, smAWS)
 	}
 	if env, err = withEnvVars(env, o.envVars, o.function); err != nil {
 		return err
@@ -193,6 +184,61 @@ func run(ctx context.Context, o options) (err error) {
 	return err
 }
 
+// check reports the first setting run cannot work with, before anything
+// is started.
+func (o options) check() error {
+	switch {
+	case o.environments < 0:
+		return fmt.Errorf("environments %d: want at least 1", o.environments)
+	case !(o.smThrottlePercent >= 0 && o.smThrottlePercent <= 100):
+		return fmt.Errorf("sm-throttle-percent %g: want 0 to 100", o.smThrottlePercent)
+	case o.smLatency < 0:
+		return fmt.Errorf("sm-latency %s: want 0 or more", o.smLatency)
+	case !(o.smQuotaScale >= 0) || math.IsInf(o.smQuotaScale, 1):
+		return fmt.Errorf("sm-quota-scale %g: want 0 (no quotas) or more", o.smQuotaScale)
+	case o.smQuotaBurst < 0:
+		return fmt.Errorf("sm-quota-burst %s: want 0 or more", o.smQuotaBurst)
+	}
+	switch o.secretsManager {
+	case smFake, "":
+	case smAWS:
+		if o.smLatency > 0 || o.smThrottlePercent > 0 || o.smQuotaScale > 0 {
+			return errors.New("sm-latency, sm-throttle-percent and sm-quota-scale act on the double: not with the real Secrets Manager")
+		}
+	default:
+		return fmt.Errorf("secrets manager %q: want %q or %q", o.secretsManager, smFake, smAWS)
+	}
+	return nil
+}
+
+// quotas are the rates the double enforces when o.smQuotaScale is above 0.
+func (o options) quotas() smfake.Quotas {
+	q := smfake.AccountQuotas(o.smQuotaScale)
+	if o.smQuotaBurst > 0 {
+		q.Burst = o.smQuotaBurst
+	}
+	return q
+}
+
+// newDouble builds the Secrets Manager double seeded from o.secrets, with
+// the latency and quotas o asks for. The share throttled by
+// -sm-throttle-percent is not its business: a throttler in front of it
+// answers those.
+func newDouble(o options) (*smfake.Server, error) {
+	var opts []smfake.Option
+	if o.smQuotaScale > 0 {
+		opts = append(opts, smfake.WithQuotas(o.quotas()))
+	}
+	sm := smfake.New(opts...)
+	if err := sm.LoadFile(o.secrets); err != nil {
+		return nil, err
+	}
+	if o.smLatency > 0 {
+		sm.Inject(smfake.Fault{Latency: o.smLatency})
+	}
+	return sm, nil
+}
+
 // startEmulators starts n emulators one after another (each picks its own
 // free ports), and stops those already started if one fails.
 func startEmulators(ctx context.Context, n int, rie, bootstrap string, env []string, logs io.Writer) ([]*emulator, error) {
@@ -225,6 +271,11 @@ func faultNote(o options) string {
 	}
 	if o.smThrottlePercent > 0 {
 		parts = append(parts, fmt.Sprintf("%g%% of calls throttled", o.smThrottlePercent))
+	}
+	if o.smQuotaScale > 0 {
+		q := o.quotas()
+		parts = append(parts, fmt.Sprintf("%g× AWS's quotas: BatchGetSecretValue %g/s, GetSecretValue+DescribeSecret %g/s, %s burst",
+			o.smQuotaScale, q.Batch, q.Read, q.Burst))
 	}
 	if len(parts) == 0 {
 		return ""

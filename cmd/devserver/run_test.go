@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -232,5 +234,98 @@ func TestRunThrottleAndStats(t *testing.T) {
 	}
 	if inv != 1 || pids != 1 {
 		t.Errorf("%d invocations and %d function processes, want 1 and 1: %+v", inv, pids, st.Environments)
+	}
+}
+
+// check is what stands between a bad flag and started processes.
+func TestOptionsCheck(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		o    options
+		want string // in the error; "" for none
+	}{
+		{"defaults", options{}, ""},
+		{"fake with quotas", options{secretsManager: smFake, smQuotaScale: 0.04, smQuotaBurst: 2 * time.Second}, ""},
+		{"real quotas", options{secretsManager: smFake, smQuotaScale: 1}, ""},
+		// The flag's default burst must not make -secrets-manager=aws fail.
+		{"aws with the default burst", options{secretsManager: smAWS, smQuotaBurst: time.Second}, ""},
+
+		// errors
+		{"negative environments", options{environments: -1}, "environments"},
+		{"throttle over 100", options{smThrottlePercent: 101}, "sm-throttle-percent"},
+		{"throttle NaN", options{smThrottlePercent: math.NaN()}, "sm-throttle-percent"},
+		{"negative latency", options{smLatency: -time.Second}, "sm-latency"},
+		{"negative quota scale", options{smQuotaScale: -0.04}, "sm-quota-scale"},
+		{"NaN quota scale", options{smQuotaScale: math.NaN()}, "sm-quota-scale"},
+		{"infinite quota scale", options{smQuotaScale: math.Inf(1)}, "sm-quota-scale"},
+		{"negative quota burst", options{smQuotaScale: 1, smQuotaBurst: -time.Second}, "sm-quota-burst"},
+		{"aws with quotas", options{secretsManager: smAWS, smQuotaScale: 0.04}, "sm-quota-scale act on the double"},
+		{"aws with latency", options{secretsManager: smAWS, smLatency: time.Millisecond}, "not with the real Secrets Manager"},
+		{"unknown secrets manager", options{secretsManager: "vault"}, `"vault"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.o.check()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("check() = %v, want nil", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("check() = %v, want an error about %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestFaultNote(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		o    options
+		want string
+	}{
+		{options{}, ""},
+		{options{smLatency: 20 * time.Millisecond, smThrottlePercent: 3}, " (20ms latency on every call, 3% of calls throttled)"},
+		{options{smQuotaScale: 0.04}, " (0.04× AWS's quotas: BatchGetSecretValue 4/s, GetSecretValue+DescribeSecret 400/s, 1s burst)"},
+		{options{smQuotaScale: 1, smQuotaBurst: 2 * time.Second}, " (1× AWS's quotas: BatchGetSecretValue 100/s, GetSecretValue+DescribeSecret 10000/s, 2s burst)"},
+	} {
+		if got := faultNote(tt.o); got != tt.want {
+			t.Errorf("faultNote(%+v) = %q, want %q", tt.o, got, tt.want)
+		}
+	}
+}
+
+// The double enforces -sm-quota-scale with -sm-quota-burst, and /stats
+// tells its throttles from the throttler's.
+func TestDoubleQuotas(t *testing.T) {
+	t.Parallel()
+	// BatchGetSecretValue at 0.1/s with 20 s of burst: two calls, then a
+	// throttle unless the test stalls for 10 s.
+	o := options{secrets: "../../events/secrets.json", smQuotaScale: 0.001, smQuotaBurst: 20 * time.Second}
+	sm, err := newDouble(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const arn = "arn:aws:secretsmanager:us-east-1:137149879143:secret:prod-jira-credentials-FsmeTs"
+	for i, want := range []int{http.StatusOK, http.StatusOK, http.StatusBadRequest} {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"SecretIdList":["`+arn+`"]}`))
+		req.Header.Set("X-Amz-Target", "secretsmanager.BatchGetSecretValue")
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20261201/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=00")
+		rec := httptest.NewRecorder()
+		sm.ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Errorf("call %d: %d %s, want %d", i, rec.Code, rec.Body, want)
+		}
+	}
+
+	st := &statsSource{sm: sm, quotas: true}
+	got := st.collect().SecretsManager
+	if got.Calls != 3 || got.QuotaThrottled != 1 || got.QuotaThrottledByOperation["BatchGetSecretValue"] != 1 || got.Throttled != 0 {
+		t.Errorf("stats = %+v, want 3 calls, 1 of them throttled by the quotas", got)
+	}
+	var report strings.Builder
+	st.report(&report)
+	if !strings.Contains(report.String(), "1 of them throttled by -sm-quota-scale") {
+		t.Errorf("report: %s", report.String())
 	}
 }

@@ -51,6 +51,11 @@ type smStats struct {
 	ByOperation          map[string]int `json:"by_operation"`
 	Throttled            int            `json:"throttled"`
 	ThrottledByOperation map[string]int `json:"throttled_by_operation"`
+	// QuotaThrottled are the calls the double's own quotas
+	// (-sm-quota-scale) answered with ThrottlingException. Unlike
+	// Throttled, they reached the double, so they are in Calls as well.
+	QuotaThrottled            int            `json:"quota_throttled"`
+	QuotaThrottledByOperation map[string]int `json:"quota_throttled_by_operation"`
 	// SecretReads counts, for each secret of the seed file, the reads of
 	// its value (a GetSecretValue, or an entry of a BatchGetSecretValue).
 	SecretReads map[string]int `json:"secret_reads"`
@@ -62,6 +67,7 @@ type smStats struct {
 type statsSource struct {
 	sm        *smfake.Server
 	throttle  *throttler
+	quotas    bool     // the double enforces quotas
 	seeded    []string // ARNs of the seed file
 	emus      []*emulator
 	front     *front
@@ -108,15 +114,18 @@ func (s *statsSource) collect() stats {
 	}
 	if s.sm != nil {
 		sm := &smStats{
-			Calls:                s.sm.Calls(""),
-			ByOperation:          map[string]int{},
-			ThrottledByOperation: map[string]int{},
-			SecretReads:          map[string]int{},
+			Calls:                     s.sm.Calls(""),
+			ByOperation:               map[string]int{},
+			ThrottledByOperation:      map[string]int{},
+			QuotaThrottled:            s.sm.Throttled(""),
+			QuotaThrottledByOperation: map[string]int{},
+			SecretReads:               map[string]int{},
 		}
 		known := 0
 		for _, op := range smOperations {
 			sm.ByOperation[op] = s.sm.Calls(op)
 			known += sm.ByOperation[op]
+			sm.QuotaThrottledByOperation[op] = s.sm.Throttled(op)
 		}
 		if other := sm.Calls - known; other > 0 {
 			sm.ByOperation["other"] = other
@@ -146,8 +155,12 @@ func (s *statsSource) report(w io.Writer) {
 		for _, op := range slices.Sorted(maps.Keys(sm.ByOperation)) {
 			ops = append(ops, fmt.Sprintf("%s %d", op, sm.ByOperation[op]))
 		}
-		fmt.Fprintf(w, "devserver: Secrets Manager double: %d calls answered (%s), %d more throttled by -sm-throttle-percent\n",
-			sm.Calls, strings.Join(ops, ", "), sm.Throttled)
+		quota := ""
+		if s.quotas {
+			quota = fmt.Sprintf(", %d of them throttled by -sm-quota-scale", sm.QuotaThrottled)
+		}
+		fmt.Fprintf(w, "devserver: Secrets Manager double: %d calls answered (%s)%s, %d more throttled by -sm-throttle-percent\n",
+			sm.Calls, strings.Join(ops, ", "), quota, sm.Throttled)
 	}
 }
 

@@ -11,6 +11,13 @@
 // can be injected per operation and per secret, and calls and secret reads
 // are counted so that tests can prove cache hits.
 //
+// WithQuotas meters requests as AWS meters an account: a token bucket per
+// region for BatchGetSecretValue and one shared by GetSecretValue and
+// DescribeSecret, drawn on by every client of the Server. A call past its
+// rate is answered ThrottlingException and reads nothing, so that a test or
+// a local fleet of functions can meet the quota a real fleet would;
+// AccountQuotas scales AWS's documented rates down to the fleet at hand.
+//
 // Signatures are not verified; the region of a plain name is taken from the
 // SigV4 credential scope of the request.
 package smfake

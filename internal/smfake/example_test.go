@@ -2,12 +2,15 @@ package smfake_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/smithy-go"
 
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
@@ -102,4 +105,41 @@ func ExampleWithPartition() {
 	}
 	fmt.Println(aws.ToString(out.ARN) == arn, len(arn)-len("arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:db-"))
 	// Output: true 6
+}
+
+// Quotas meter every client of the server together, as AWS meters an
+// account. Here a full bucket holds two reads and refills at one a second,
+// so the third read in a row is throttled: GetSecretValue and
+// DescribeSecret draw on the same budget.
+func ExampleWithQuotas() {
+	sm := smfake.New(smfake.WithQuotas(smfake.Quotas{Read: 1, Burst: 2 * time.Second}))
+	if _, err := sm.Put(smfake.Secret{
+		ARN:    "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbC123",
+		String: aws.String("v"),
+	}); err != nil {
+		panic(err)
+	}
+	srv := httptest.NewServer(sm)
+	defer srv.Close()
+	client := secretsmanager.NewFromConfig(aws.Config{
+		Region:           "us-east-1",
+		Credentials:      credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
+		RetryMaxAttempts: 1, // show the throttle rather than wait it out
+	}, func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+
+	ctx := context.Background()
+	id := aws.String("prod/db")
+	_, err1 := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: id})
+	_, err2 := client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: id})
+	_, err3 := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: id})
+	fmt.Println(err1 == nil, err2 == nil)
+	var api smithy.APIError
+	if errors.As(err3, &api) {
+		fmt.Println(api.ErrorCode()+":", api.ErrorMessage())
+	}
+	fmt.Println("calls:", sm.Calls(""), "throttled:", sm.Throttled(""))
+	// Output:
+	// true true
+	// ThrottlingException: Rate exceeded
+	// calls: 3 throttled: 1
 }

@@ -47,6 +47,8 @@ type Server struct {
 	calls   map[string]int
 	reads   map[secretKey]int
 	seq     uint64 // feeds version and request ids
+
+	meter meter // quotas, their buckets and throttled counts
 }
 
 // Option configures a Server built by New.
@@ -74,6 +76,11 @@ func New(opts ...Option) *Server {
 		secrets:   make(map[secretKey]*secret),
 		calls:     make(map[string]int),
 		reads:     make(map[secretKey]int),
+		meter: meter{
+			buckets:   make(map[bucketKey]*bucket),
+			throttled: make(map[string]int),
+			now:       time.Now,
+		},
 	}
 	for _, o := range opts {
 		o(s)
@@ -82,8 +89,9 @@ func New(opts ...Option) *Server {
 }
 
 // ServeHTTP answers one awsJson1_1 request. Every request is counted under
-// its operation before anything else can fail, so Calls sees rejected and
-// faulted calls too.
+// its operation before anything else can fail, so Calls sees rejected,
+// throttled and faulted calls too. The quotas are checked once the region
+// is known, before the body is read: a throttled call reads nothing.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	op, known := strings.CutPrefix(target, targetPrefix)
@@ -98,6 +106,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	region, ok := sigv4Region(r.Header.Get("Authorization"))
 	if !ok {
 		s.writeError(w, "MissingAuthenticationTokenException", "Missing Authentication Token")
+		return
+	}
+	if !s.meter.allow(op, region) {
+		// Unread, the body is drained by net/http (up to 256 KiB), so
+		// the connection still carries the client's retry.
+		s.writeError(w, "ThrottlingException", "Rate exceeded")
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
@@ -181,12 +195,14 @@ func (s *Server) SecretReads(arnOrID string) int {
 	return s.reads[k]
 }
 
-// ResetCalls zeroes the counters behind Calls and SecretReads.
+// ResetCalls zeroes the counters behind Calls, SecretReads and Throttled.
+// It leaves the quotas' buckets as they are.
 func (s *Server) ResetCalls() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	clear(s.calls)
 	clear(s.reads)
+	s.mu.Unlock()
+	s.meter.resetCounts()
 }
 
 // nextID returns a UUID-shaped id that is unique within the server and
