@@ -172,8 +172,9 @@ func TestRunInvoke(t *testing.T) {
 }
 
 // With every call throttled, the SDK must take the throttler's answer for
-// Secrets Manager's ThrottlingException (three attempts, then the
-// function's 503 Throttled), and /stats must count it.
+// Secrets Manager's ThrottlingException (retried while the deadline
+// allows, more than the standard three attempts, then the function's 503
+// Throttled), and /stats must count it.
 func TestRunThrottleAndStats(t *testing.T) {
 	bootstrap, rie := buildAll(t)
 	url, _, stdout := start(t, options{
@@ -217,8 +218,8 @@ func TestRunThrottleAndStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	sm := st.SecretsManager
-	if sm == nil || sm.Calls != 0 || sm.Throttled != 3 || sm.ThrottledByOperation["GetSecretValue"] != 3 {
-		t.Errorf("secrets_manager = %+v, want 3 throttled GetSecretValue calls and none answered", sm)
+	if sm == nil || sm.Calls != 0 || sm.Throttled < 4 || sm.ThrottledByOperation["GetSecretValue"] != sm.Throttled {
+		t.Errorf("secrets_manager = %+v, want 4 or more throttled GetSecretValue calls and none answered", sm)
 	}
 	if len(st.Environments) != 2 {
 		t.Fatalf("%d environments, want 2", len(st.Environments))

@@ -6,90 +6,18 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-xray-sdk-go/instrumentation/awsv2"
-	"github.com/aws/aws-xray-sdk-go/strategy/ctxmissing"
-	"github.com/aws/aws-xray-sdk-go/xray"
-	"github.com/aws/aws-xray-sdk-go/xraylog"
 
-	"github.com/maskresolver/maskresolver/internal/api"
-	"github.com/maskresolver/maskresolver/internal/config"
-	"github.com/maskresolver/maskresolver/internal/resolve"
-	"github.com/maskresolver/maskresolver/internal/secrets"
+	"github.com/maskresolver/maskresolver/internal/app"
 )
 
-// attemptTimeout bounds one HTTP attempt of a Secrets Manager call; a
-// BatchGetSecretValue of 20 secrets normally answers in well under a second.
-const attemptTimeout = 3 * time.Second
-
 func main() {
-	h, err := newHandler(context.Background(), os.LookupEnv)
+	h, err := app.New(context.Background(), os.LookupEnv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "maskresolver: cold start failed:", err)
 		os.Exit(1)
 	}
 	lambda.Start(h)
-}
-
-// newHandler wires configuration, the SDK and the packages together. It
-// makes no network call: credentials and region clients are resolved on
-// first use.
-func newHandler(ctx context.Context, lookup func(string) (string, bool)) (*api.Handler, error) {
-	cfg, err := config.Load(lookup)
-	if err != nil {
-		return nil, err
-	}
-	level := cfg.LogLevel
-	if v, ok := lookup("AWS_LAMBDA_LOG_LEVEL"); ok && v != "" {
-		if level, err = config.ParseLogLevel(v); err != nil {
-			return nil, fmt.Errorf("AWS_LAMBDA_LOG_LEVEL=%q: %w", v, err)
-		}
-	}
-	format, _ := lookup("AWS_LAMBDA_LOG_FORMAT")
-	logger := slog.New(api.NewLogHandler(os.Stdout, level, format))
-
-	// Outside Lambda, or with no trace header, there is no segment to
-	// attach to: stay silent rather than log on every call.
-	xray.SetLogger(xraylog.NewDefaultLogger(os.Stderr, xraylog.LogLevelError))
-	if err := xray.Configure(xray.Config{ContextMissingStrategy: ctxmissing.NewDefaultIgnoreErrorStrategy()}); err != nil {
-		return nil, fmt.Errorf("configure X-Ray: %w", err)
-	}
-
-	// Each attempt is bounded on its own, so a hung connection costs one
-	// attempt and the standard retryer (3 attempts) can still try again
-	// inside the request's deadline.
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx,
-		awsconfig.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(attemptTimeout)))
-	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
-	}
-	awsv2.AWSV2Instrumentor(&awsCfg.APIOptions)
-
-	store, err := secrets.New(awsCfg,
-		secrets.WithTTL(cfg.CacheTTL),
-		secrets.WithMaxEntries(cfg.CacheMaxEntries),
-		secrets.WithStaleIfError(cfg.CacheStaleIfError),
-		secrets.WithLogger(logger),
-	)
-	if err != nil {
-		return nil, err
-	}
-	r := resolve.New(store,
-		resolve.WithMaxMasks(cfg.MaxMasks),
-		resolve.WithMaxDepth(cfg.MaxDepth),
-		resolve.WithMaxStringBytes(cfg.MaxStringBytes),
-		resolve.WithMaxSecrets(cfg.MaxSecrets),
-	)
-	return api.New(r,
-		api.WithMaxBodyBytes(cfg.MaxBodyBytes),
-		api.WithAccess(cfg.Allowed),
-		api.WithLogger(logger),
-		api.WithMetricsNamespace(cfg.MetricsNamespace),
-	), nil
 }

@@ -32,6 +32,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/maskresolver/maskresolver/internal/app"
 	"github.com/maskresolver/maskresolver/internal/lambdatest"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
@@ -1121,9 +1122,9 @@ func TestRIEStaleIfError(t *testing.T) {
 				maskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Code: tc.want})
 			// The value the role may no longer read must not come back
 			// when the next refresh merely fails transiently.
-			sm.Inject(smfake.Fault{Op: "GetSecretValue", SecretID: arn, Code: "ThrottlingException", Times: 1})
-			wantMaskFailures(t, e.invokeProxy(t, ev), http.StatusServiceUnavailable,
-				maskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Code: "Throttled"})
+			sm.Inject(smfake.Fault{Op: "GetSecretValue", SecretID: arn, Code: "InternalServiceError"})
+			wantMaskFailures(t, e.invokeProxy(t, ev), http.StatusBadGateway,
+				maskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Code: "UpstreamError"})
 		})
 	}
 }
@@ -1191,8 +1192,8 @@ func TestRIEAttemptTimeout(t *testing.T) {
 	if n := sm.SecretReads(arn); n != 2 {
 		t.Errorf("the secret was read %d times, want 2 (a cut-off attempt and its retry)", n)
 	}
-	if took < attemptTimeout || took > 3*attemptTimeout {
-		t.Errorf("answered after %v; want one attempt timeout (%v) and a quick retry", took, attemptTimeout)
+	if took < app.AttemptTimeout || took > 3*app.AttemptTimeout {
+		t.Errorf("answered after %v; want one attempt timeout (%v) and a quick retry", took, app.AttemptTimeout)
 	}
 }
 

@@ -180,16 +180,20 @@ func TestFaults(t *testing.T) {
 			status: 200, calls: map[string]int{get: 3},
 		},
 		{
+			// Throttles are retried while the deadline allows, not a
+			// fixed number of times, and still end as Throttled before it.
 			name:   "throttling without end",
 			arns:   []string{alphaARN},
 			faults: []smfake.Fault{{Op: get, Code: "ThrottlingException"}},
-			status: 503, codes: map[string]string{alphaARN: "Throttled"}, calls: map[string]int{get: maxAttempts},
+			status: 503, codes: map[string]string{alphaARN: "Throttled"}, calls: map[string]int{get: -(maxAttempts + 1)},
 		},
 		{
-			name:   "batch throttling burst retried",
+			// A throttled batch is not retried: its secrets move to
+			// GetSecretValue, which has a hundred times the quota.
+			name:   "batch throttled moves to single reads",
 			arns:   all,
 			faults: []smfake.Fault{{Op: batch, Code: "ThrottlingException", Times: 2}},
-			status: 200, calls: map[string]int{batch: 3, get: 0},
+			status: 200, calls: map[string]int{batch: 1, get: len(all)},
 		},
 		// 5xx.
 		{
@@ -320,15 +324,16 @@ func TestFaults(t *testing.T) {
 			calls:  map[string]int{batch: 1, get: 0},
 		},
 		{
+			// The throttled entry is read again with GetSecretValue.
 			name: "batch mixed with a throttled entry",
 			arns: all,
 			faults: []smfake.Fault{
 				{Op: batch, SecretID: alphaARN, Code: "ResourceNotFoundException"},
 				{Op: batch, SecretID: deltaARN, Code: "ThrottlingException"},
 			},
-			status: 503,
-			codes:  map[string]string{alphaARN: "SecretNotFound", deltaARN: "Throttled"},
-			calls:  map[string]int{batch: 1},
+			status: 422,
+			codes:  map[string]string{alphaARN: "SecretNotFound"},
+			calls:  map[string]int{batch: 1, get: 1},
 		},
 		{
 			name:   "batch mixed with only 4xx",

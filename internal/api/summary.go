@@ -33,7 +33,8 @@ func (s *summary) annotations() []any {
 	kv := []any{"outcome", s.outcome(), "status", s.status}
 	if res := s.result; res != nil {
 		kv = append(kv, "masks", len(res.Masks), "unique_secrets", res.Unique,
-			"cache_hits", res.Stats.Hits, "cache_misses", res.Stats.Misses)
+			"cache_hits", res.Stats.Hits, "cache_misses", res.Stats.Misses,
+			"throttles_absorbed", res.Stats.Throttles)
 	}
 	return kv
 }
@@ -62,6 +63,7 @@ func (h *Handler) logSummary(ctx context.Context, r request, s summary, start ti
 			slog.Int("cache_misses", st.Misses),
 			slog.Int("stale_served", st.Stale),
 			slog.Int("secretsmanager_calls", st.Calls),
+			slog.Int("throttles_absorbed", st.Throttles),
 		)
 	}
 	if len(s.codes) > 0 {
@@ -98,7 +100,7 @@ func (h *Handler) metrics(s summary, st secrets.Stats, masks int, ms float64) []
 	names := []map[string]string{
 		metric("Requests", "Count"), metric("Errors", "Count"), metric("Throttled", "Count"),
 		metric("Masks", "Count"), metric("SecretsRead", "Count"), metric("SecretsManagerCalls", "Count"),
-		metric("Duration", "Milliseconds"),
+		metric("ThrottlesAbsorbed", "Count"), metric("Duration", "Milliseconds"),
 	}
 	attrs := []slog.Attr{
 		slog.String(serviceDimension, serviceName),
@@ -108,6 +110,9 @@ func (h *Handler) metrics(s summary, st secrets.Stats, masks int, ms float64) []
 		slog.Int("Masks", masks),
 		slog.Int("SecretsRead", st.Misses-st.Stale),
 		slog.Int("SecretsManagerCalls", st.Calls),
+		// Quota pressure that retries hid from the caller: it rises
+		// before Throttled (503s) does.
+		slog.Int("ThrottlesAbsorbed", st.Throttles),
 		slog.Float64("Duration", ms),
 	}
 	// The hit ratio exists only for requests that looked a secret up.

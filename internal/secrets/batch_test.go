@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -128,17 +129,54 @@ func TestBatchDeniedFallsBack(t *testing.T) {
 	}
 }
 
-// A whole batch that fails transiently fails each of its secrets with that
-// class, so stale values can stand in.
-func TestBatchWholeCallThrottled(t *testing.T) {
+// A throttled batch moves its secrets to GetSecretValue at once, without
+// retrying the batch, and the region reads singly until batchPause has
+// passed; the throttle counts as absorbed.
+func TestBatchThrottledMovesToSingleReads(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	arns := putN(t, f, "us-east-1", 9)
+	f.sm.Inject(smfake.Fault{Op: "BatchGetSecretValue", Code: "ThrottlingException", Times: 1})
+	res, st := f.store.Get(t.Context(), arns[:3])
+	for i, r := range res {
+		if r.Err != nil {
+			t.Errorf("%s: %v", arns[i], r.Err)
+		}
+	}
+	if b, g := f.sm.Calls("BatchGetSecretValue"), f.sm.Calls("GetSecretValue"); b != 1 || g != 3 || st.Calls != 4 || st.Throttles != 1 {
+		t.Errorf("throttled batch: %d batch + %d single calls, Stats %+v; want 1 + 3, 4 calls, 1 throttle", b, g, st)
+	}
+
+	f.sm.ResetCalls()
+	f.clock.Add(batchPause - time.Millisecond)
+	if res, _ := f.store.Get(t.Context(), arns[3:6]); res[0].Err != nil {
+		t.Fatal(res[0].Err)
+	}
+	if b, g := f.sm.Calls("BatchGetSecretValue"), f.sm.Calls("GetSecretValue"); b != 0 || g != 3 {
+		t.Errorf("within the pause: %d batch + %d single calls; want 0 + 3", b, g)
+	}
+
+	f.sm.ResetCalls()
+	f.clock.Add(time.Millisecond)
+	if res, _ := f.store.Get(t.Context(), arns[6:]); res[0].Err != nil {
+		t.Fatal(res[0].Err)
+	}
+	if b, g := f.sm.Calls("BatchGetSecretValue"), f.sm.Calls("GetSecretValue"); b != 1 || g != 0 {
+		t.Errorf("after the pause: %d batch + %d single calls; want 1 + 0", b, g)
+	}
+}
+
+// A whole batch that fails transiently otherwise fails each of its secrets
+// with that class, so stale values can stand in.
+func TestBatchWholeCallUnavailable(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	arns := putN(t, f, "us-east-1", 3)
-	f.sm.Inject(smfake.Fault{Op: "BatchGetSecretValue", Code: "ThrottlingException"})
+	f.sm.Inject(smfake.Fault{Op: "BatchGetSecretValue", Code: "InternalServiceError"})
 	res, _ := f.store.Get(t.Context(), arns)
 	for i, r := range res {
-		if r.Err == nil || r.Err.Code != CodeThrottled || !r.Err.Transient {
-			t.Errorf("%s: %+v, want Throttled", arns[i], r.Err)
+		if r.Err == nil || r.Err.Code != CodeUpstream || !r.Err.Transient {
+			t.Errorf("%s: %+v, want a transient UpstreamError", arns[i], r.Err)
 		}
 	}
 }

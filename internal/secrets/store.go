@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"slices"
@@ -81,6 +80,9 @@ type Store struct {
 	mu       sync.Mutex
 	inflight map[string]*call // reads under way, shared by concurrent requests
 	noBatch  atomic.Bool      // BatchGetSecretValue was refused: read singly
+	// batchPaused holds, per region, when batch reads may start again
+	// after a throttled BatchGetSecretValue (a time.Time).
+	batchPaused sync.Map
 }
 
 type entry struct {
@@ -101,6 +103,9 @@ func New(cfg aws.Config, opts ...Option) (*Store, error) {
 	o.newClient = func(region string) API {
 		return secretsmanager.NewFromConfig(cfg, func(so *secretsmanager.Options) {
 			so.Region = region
+			if cfg.Retryer == nil {
+				so.Retryer = newRetryer(so.RetryMode)
+			}
 			so.Retryer = retryTruncated{so.Retryer}
 		})
 	}
@@ -126,6 +131,10 @@ type Stats struct {
 	// Calls is the number of Secrets Manager API calls this Get started;
 	// a read shared with a concurrent request counts for the one that led it.
 	Calls int
+	// Throttles counts throttled answers that the reads absorbed, by
+	// retrying or by moving a throttled batch's secrets to GetSecretValue:
+	// quota pressure the caller did not see as an error.
+	Throttles int
 }
 
 // Get returns a Result for each ARN, in order. arns must be unique: the
@@ -154,24 +163,26 @@ func (s *Store) Get(ctx context.Context, arns []string) ([]Result, Stats) {
 		return results, st
 	}
 	fetchCtx, endFetch := xtrace.Start(ctx, "fetch")
-	defer func() { endFetch(nil, "secrets", len(misses), "calls", st.Calls, "stale_served", st.Stale) }()
+	defer func() {
+		endFetch(nil, "secrets", len(misses), "calls", st.Calls, "throttles_absorbed", st.Throttles, "stale_served", st.Stale)
+	}()
 	ctx = fetchCtx
-	var calls atomic.Int64
-	s.await(ctx, arns, misses, results, &calls)
+	var n counters
+	joined := s.await(ctx, arns, misses, results, &n)
 
 	// A read joined from another request ran under that request's
 	// deadline. If it ran out but ours has not, read again on our time,
 	// once.
 	var again []int
-	for _, i := range misses {
+	for _, i := range joined {
 		if e := results[i].Err; e != nil && e.Code == CodeTimeout && errors.Is(e.Err, context.DeadlineExceeded) && !expired(ctx) {
 			again = append(again, i)
 		}
 	}
 	if len(again) > 0 {
-		s.await(ctx, arns, again, results, &calls)
+		s.await(ctx, arns, again, results, &n)
 	}
-	st.Calls = int(calls.Load())
+	st.Calls, st.Throttles = int(n.calls.Load()), int(n.throttles.Load())
 
 	for _, i := range misses {
 		if results[i].Err == nil || !results[i].Err.Transient {
@@ -210,8 +221,9 @@ type call struct {
 
 // await starts a read for each of arns[idx] that no concurrent request is
 // reading (and the cache has not meanwhile filled), joins the others, and
-// waits for all of them or ctx.
-func (s *Store) await(ctx context.Context, arns []string, idx []int, results []Result, calls *atomic.Int64) {
+// waits for all of them or ctx. It returns the indexes whose reads it
+// joined rather than led.
+func (s *Store) await(ctx context.Context, arns []string, idx []int, results []Result, n *counters) (joined []int) {
 	waits := make([]*call, len(idx))
 	var lead []string
 	var leadCalls []*call
@@ -221,6 +233,7 @@ func (s *Store) await(ctx context.Context, arns []string, idx []int, results []R
 		arn := arns[i]
 		if c, ok := s.inflight[arn]; ok {
 			waits[k] = c
+			joined = append(joined, i)
 			continue
 		}
 		if e, ok := s.cache.Peek(arn); ok && now.Before(e.expires) {
@@ -239,15 +252,17 @@ func (s *Store) await(ctx context.Context, arns []string, idx []int, results []R
 
 	if len(lead) > 0 {
 		// The reads serve every request that joins them, so they run
-		// under this request's deadline but not its cancellation.
+		// under this request's deadline but not its cancellation. They
+		// end a little before it, so that a read that ran out of time
+		// still reports how (throttled, or timed out) to its waiters.
 		readCtx := context.WithoutCancel(ctx)
 		cancel := context.CancelFunc(func() {})
 		if dl, ok := ctx.Deadline(); ok {
-			readCtx, cancel = context.WithDeadline(readCtx, dl)
+			readCtx, cancel = context.WithDeadline(readCtx, dl.Add(-readMargin(time.Until(dl))))
 		}
 		go func() {
 			defer cancel()
-			s.readAll(readCtx, lead, leadCalls, calls)
+			s.readAll(readCtx, lead, leadCalls, n)
 		}()
 	}
 	for k, i := range idx {
@@ -258,6 +273,14 @@ func (s *Store) await(ctx context.Context, arns []string, idx []int, results []R
 			results[i] = Result{Err: &Error{Code: CodeTimeout, ARN: arns[i], Err: ctx.Err(), Transient: true}}
 		}
 	}
+	return joined
+}
+
+// readMargin is how long before a request's deadline its reads stop: a
+// tenth of the time left, at most maxReadMargin.
+func readMargin(left time.Duration) time.Duration {
+	const maxReadMargin = 50 * time.Millisecond
+	return min(maxReadMargin, max(left, 0)/10)
 }
 
 // maxBatch is BatchGetSecretValue's limit of secret ids a call.
@@ -266,7 +289,7 @@ const maxBatch = 20
 // readAll reads arns, grouped by region: one secret with GetSecretValue,
 // several with BatchGetSecretValue in calls of at most maxBatch ids. All
 // calls, across regions and chunks, go out concurrently.
-func (s *Store) readAll(ctx context.Context, arns []string, cs []*call, calls *atomic.Int64) {
+func (s *Store) readAll(ctx context.Context, arns []string, cs []*call, n *counters) {
 	byRegion := map[string][]int{}
 	var regions []string
 	for i, arn := range arns {
@@ -280,11 +303,11 @@ func (s *Store) readAll(ctx context.Context, arns []string, cs []*call, calls *a
 	for _, region := range regions {
 		client := s.client(region)
 		idx := byRegion[region]
-		if len(idx) == 1 || s.noBatch.Load() {
+		if len(idx) == 1 || !s.batchAllowed(region) {
 			for _, i := range idx {
 				wg.Go(func() {
 					s.guard(ctx, arns[i:i+1], cs[i:i+1], func() {
-						s.finish(arns[i], cs[i], s.fetch(ctx, client, arns[i], calls))
+						s.finish(arns[i], cs[i], s.fetch(ctx, client, arns[i], n))
 					})
 				})
 			}
@@ -298,7 +321,7 @@ func (s *Store) readAll(ctx context.Context, arns []string, cs []*call, calls *a
 					ids[k], owned[k] = arns[i], cs[i]
 				}
 				s.guard(ctx, ids, owned, func() {
-					for k, r := range s.fetchBatch(ctx, client, ids, calls) {
+					for k, r := range s.fetchBatch(ctx, client, region, ids, n) {
 						s.finish(ids[k], owned[k], r)
 					}
 				})
@@ -351,14 +374,15 @@ func (s *Store) finish(arn string, c *call, r Result) {
 }
 
 // fetch reads the AWSCURRENT version of one secret.
-func (s *Store) fetch(ctx context.Context, client API, arn string, calls *atomic.Int64) Result {
-	calls.Add(1)
+func (s *Store) fetch(ctx context.Context, client API, arn string, n *counters) Result {
+	n.calls.Add(1)
+	var rr *readRetryer
 	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
 		SecretId:     aws.String(arn),
 		VersionStage: aws.String("AWSCURRENT"),
-	})
+	}, withReadRetryer(ctx, n, &rr))
 	if err != nil {
-		return Result{Err: s.failed(ctx, client, arn, err, calls)}
+		return Result{Err: s.failed(ctx, client, arn, err, rr, n)}
 	}
 	return Result{Secret: newSecret(out.ARN, out.SecretString)}
 }
@@ -368,22 +392,31 @@ func (s *Store) fetch(ctx context.Context, client API, arn string, calls *atomic
 // list back to the id that asked for it. When the role may not call the
 // batch action at all, it falls back to single reads and remembers that
 // for the life of the execution environment.
-func (s *Store) fetchBatch(ctx context.Context, client API, ids []string, calls *atomic.Int64) []Result {
+func (s *Store) fetchBatch(ctx context.Context, client API, region string, ids []string, n *counters) []Result {
 	results := make([]Result, len(ids))
-	calls.Add(1)
-	out, err := client.BatchGetSecretValue(ctx, &secretsmanager.BatchGetSecretValueInput{SecretIdList: ids})
+	n.calls.Add(1)
+	out, err := client.BatchGetSecretValue(ctx, &secretsmanager.BatchGetSecretValueInput{SecretIdList: ids}, withBatchRetryer)
 	if err != nil {
 		var apiErr smithy.APIError
-		if errors.As(err, &apiErr) && apiErr.ErrorCode() == "AccessDeniedException" {
+		denied := errors.As(err, &apiErr) && apiErr.ErrorCode() == "AccessDeniedException"
+		switch {
+		case denied:
 			// No secretsmanager:BatchGetSecretValue for the role, or a VPC
 			// endpoint policy that refuses one secret of the batch: only
 			// single reads can tell the secrets apart.
 			if s.noBatch.CompareAndSwap(false, true) {
 				s.opts.logger.WarnContext(ctx, "BatchGetSecretValue refused; reading secrets one at a time from now on", "error", err.Error())
 			}
+		case isThrottle(err):
+			// The batch quota (100/s for the whole account and region)
+			// is spent: GetSecretValue has a hundred times as much.
+			n.throttles.Add(1)
+			s.pauseBatch(region)
+		}
+		if denied || isThrottle(err) {
 			var wg sync.WaitGroup
 			for k, id := range ids {
-				wg.Go(func() { results[k] = s.fetch(ctx, client, id, calls) })
+				wg.Go(func() { results[k] = s.fetch(ctx, client, id, n) })
 			}
 			wg.Wait()
 			return results
@@ -403,15 +436,29 @@ func (s *Store) fetchBatch(ctx context.Context, client API, ids []string, calls 
 			}
 		}
 	}
+	var single []int // entries throttled inside the batch: read them singly
 	for _, e := range out.Errors {
 		id := aws.ToString(e.SecretId)
 		apiErr := &smithy.GenericAPIError{Code: aws.ToString(e.ErrorCode), Message: aws.ToString(e.Message)}
+		throttled := isThrottle(apiErr)
 		for k := range ids {
-			if !done[k] && (ids[k] == id || names(ids[k], id)) {
-				results[k], done[k] = Result{Err: s.failed(ctx, client, ids[k], apiErr, calls)}, true
+			if done[k] || (ids[k] != id && !names(ids[k], id)) {
+				continue
 			}
+			done[k] = true
+			if throttled {
+				n.throttles.Add(1)
+				single = append(single, k)
+				continue
+			}
+			results[k] = Result{Err: s.failed(ctx, client, ids[k], apiErr, nil, n)}
 		}
 	}
+	var wg sync.WaitGroup
+	for _, k := range single {
+		wg.Go(func() { results[k] = s.fetch(ctx, client, ids[k], n) })
+	}
+	wg.Wait()
 	for k, id := range ids {
 		if !done[k] {
 			results[k] = Result{Err: &Error{Code: CodeUpstream, ARN: id, Transient: true,
@@ -430,13 +477,18 @@ func names(id, arn string) bool {
 
 // failed classifies a read's error. Secrets Manager refuses to read a
 // secret scheduled for deletion with InvalidRequestException;
-// DescribeSecret's DeletedDate says whether that is why.
-func (s *Store) failed(ctx context.Context, client API, arn string, err error, calls *atomic.Int64) *Error {
+// DescribeSecret's DeletedDate says whether that is why. rr, when the
+// read had one, tells a read that ran out of time while throttled.
+func (s *Store) failed(ctx context.Context, client API, arn string, err error, rr *readRetryer, n *counters) *Error {
 	e := classify(arn, err)
+	if e.Code == CodeTimeout && rr != nil && rr.throttled {
+		e.Code = CodeThrottled
+	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidRequestException" {
-		calls.Add(1)
-		if d, derr := client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(arn)}); derr == nil && d.DeletedDate != nil {
+		n.calls.Add(1)
+		var rr *readRetryer
+		if d, derr := client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(arn)}, withReadRetryer(ctx, n, &rr)); derr == nil && d.DeletedDate != nil {
 			e.Code = CodeNotFound
 		}
 	}
@@ -451,6 +503,22 @@ func newSecret(arn, secretString *string) *Secret {
 		return &Secret{ARN: aws.ToString(arn), Kind: Binary}
 	}
 	return NewSecret(aws.ToString(arn), *secretString)
+}
+
+// batchAllowed reports whether reads in region may use
+// BatchGetSecretValue: the role may call it, and its quota was not
+// throttled within the last batchPause.
+func (s *Store) batchAllowed(region string) bool {
+	if s.noBatch.Load() {
+		return false
+	}
+	until, ok := s.batchPaused.Load(region)
+	return !ok || !s.opts.now().Before(until.(time.Time))
+}
+
+// pauseBatch turns region's batch reads off for batchPause.
+func (s *Store) pauseBatch(region string) {
+	s.batchPaused.Store(region, s.opts.now().Add(batchPause))
 }
 
 func (s *Store) jitteredTTL() time.Duration {
@@ -473,22 +541,4 @@ func regionOf(arn string) string {
 		return ""
 	}
 	return parts[3]
-}
-
-// retryTruncated makes the SDK's retryer also retry an answer whose body
-// was cut off (io.ErrUnexpectedEOF inside a deserialization error), which
-// the standard retryer treats as final although a read is safe to repeat.
-type retryTruncated struct{ aws.Retryer }
-
-func (r retryTruncated) IsErrorRetryable(err error) bool {
-	return errors.Is(err, io.ErrUnexpectedEOF) || r.Retryer.IsErrorRetryable(err)
-}
-
-// GetAttemptToken keeps the wrapped retryer's per-attempt token, so the
-// wrapper is an aws.RetryerV2 like the retryer it wraps.
-func (r retryTruncated) GetAttemptToken(ctx context.Context) (func(error) error, error) {
-	if v2, ok := r.Retryer.(aws.RetryerV2); ok {
-		return v2.GetAttemptToken(ctx)
-	}
-	return r.Retryer.GetInitialToken(), nil
 }
