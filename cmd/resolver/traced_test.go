@@ -29,8 +29,15 @@ type tracedFunction struct {
 
 func startTraced(t *testing.T, env ...string) *tracedFunction {
 	t.Helper()
-	bootstrap, _ := binaries(t)
 	sm, smURL := newFake(t)
+	return startTracedOn(t, sm, smURL, env...)
+}
+
+// startTracedOn starts one execution environment against the double sm
+// at smURL, which several environments may share.
+func startTracedOn(t *testing.T, sm *smfake.Server, smURL string, env ...string) *tracedFunction {
+	t.Helper()
+	bootstrap, _ := binaries(t)
 	f := &tracedFunction{sm: sm, api: lambdatest.New()}
 	t.Cleanup(f.api.Close)
 	var err error
