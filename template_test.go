@@ -841,6 +841,8 @@ func TestResourceTypes(t *testing.T) {
 		"FunctionThrottlesAlarm":       "AWS::CloudWatch::Alarm",
 		"Api5xxRateAlarm":              "AWS::CloudWatch::Alarm",
 		"SecretsManagerThrottledAlarm": "AWS::CloudWatch::Alarm",
+		// Quota pressure: throttles absorbed, before they become 503s.
+		"SecretsManagerQuotaPressureAlarm": "AWS::CloudWatch::Alarm",
 	}
 	res := node(t, rawTemplate(t), "Resources")
 	got := map[string]string{}
@@ -1051,8 +1053,8 @@ func TestAlarms(t *testing.T) {
 	t.Parallel()
 	tpl := loadTemplate(t, nil)
 	alarms := tpl.GetAllCloudWatchAlarmResources()
-	if len(alarms) != 4 {
-		t.Errorf("%d alarms, want 4: %v", len(alarms), slices.Sorted(maps.Keys(alarms)))
+	if len(alarms) != 5 {
+		t.Errorf("%d alarms, want 5: %v", len(alarms), slices.Sorted(maps.Keys(alarms)))
 	}
 	// goformation resolves a !Ref to a resource as "": the YAML check
 	// below says which resource.
@@ -1097,6 +1099,8 @@ func TestAlarms(t *testing.T) {
 	if emf == nil || deref(emf.Namespace) != "acme/resolver" {
 		t.Error("SecretsManagerThrottledAlarm does not follow MetricsNamespace")
 	}
+	checkQuotaPressureAlarm(t, alarms["SecretsManagerQuotaPressureAlarm"])
+	assertScalar(t, node(t, res, "SecretsManagerQuotaPressureAlarm", "Properties", "Threshold"), "SecretsManagerQuotaPressureAlarm.Threshold", "!Ref", "QuotaPressureThreshold")
 
 	checkRateAlarm(t, alarms["Api5xxRateAlarm"])
 	m := node(t, res, "Api5xxRateAlarm", "Properties", "Metrics")
@@ -1321,4 +1325,25 @@ func TestLoggingConfig(t *testing.T) {
 	for _, l := range []string{"debug", "info", "warn", "error"} {
 		assertScalar(t, node(t, node(t, levels, l), "Level"), "LambdaLogLevels."+l, "!!str", strings.ToUpper(l))
 	}
+}
+
+// checkQuotaPressureAlarm: the alarm on throttles that retries absorbed
+// watches the function's EMF metric per minute and fires only when the
+// pressure lasts (3 of 5 minutes), so that one deploy's cold storm, which
+// the retries absorb in seconds, does not page anyone.
+func checkQuotaPressureAlarm(t *testing.T, a *cloudwatch.Alarm) {
+	t.Helper()
+	if a == nil {
+		t.Fatal("SecretsManagerQuotaPressureAlarm missing")
+	}
+	if deref(a.Namespace) != "maskresolver" || deref(a.MetricName) != "ThrottlesAbsorbed" || deref(a.Statistic) != "Sum" {
+		t.Errorf("quota pressure alarm watches %s %s %s", deref(a.Namespace), deref(a.MetricName), deref(a.Statistic))
+	}
+	if len(a.Dimensions) != 1 || a.Dimensions[0].Name != "Service" || a.Dimensions[0].Value != "maskresolver" {
+		t.Errorf("quota pressure alarm dimensions %+v", a.Dimensions)
+	}
+	if a.Period == nil || *a.Period != 60 || a.EvaluationPeriods != 5 || a.DatapointsToAlarm == nil || *a.DatapointsToAlarm != 3 {
+		t.Errorf("quota pressure alarm: period %v, %d periods, %v to alarm; want 60 s, 3 of 5", a.Period, a.EvaluationPeriods, a.DatapointsToAlarm)
+	}
+	checkAnyAbove(t, "SecretsManagerQuotaPressureAlarm", a, 60)
 }
