@@ -44,9 +44,11 @@ type Access func(caller, secretARN string) bool
 type Handler struct {
 	resolver     *resolve.Resolver
 	maxBodyBytes int
-	access       Access
-	logger       *slog.Logger
-	namespace    string
+	// maxResponseBytes bounds the answer, envelope included.
+	maxResponseBytes int
+	access           Access
+	logger           *slog.Logger
+	namespace        string
 }
 
 // Option configures a Handler.
@@ -55,6 +57,11 @@ type Option func(*Handler)
 // WithMaxBodyBytes limits the request body (PayloadTooLarge above it),
 // counted after base64 decoding.
 func WithMaxBodyBytes(n int) Option { return func(h *Handler) { h.maxBodyBytes = n } }
+
+// WithMaxResponseBytes limits the answer, with its API Gateway envelope,
+// so that it stays under Lambda's 6 MB response limit (ResponseTooLarge
+// above it). Give the resolver the same limit, so that it refuses early.
+func WithMaxResponseBytes(n int) Option { return func(h *Handler) { h.maxResponseBytes = n } }
 
 // WithAccess sets the allowlist and caller rules; nil allows every secret.
 func WithAccess(a Access) Option { return func(h *Handler) { h.access = a } }
@@ -69,7 +76,8 @@ func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.logger = l 
 
 // New returns a Handler that resolves requests with r.
 func New(r *resolve.Resolver, opts ...Option) *Handler {
-	h := &Handler{resolver: r, maxBodyBytes: DefaultMaxBodyBytes, logger: slog.New(slog.DiscardHandler), namespace: DefaultMetricsNamespace}
+	h := &Handler{resolver: r, maxBodyBytes: DefaultMaxBodyBytes, maxResponseBytes: resolve.DefaultMaxResponseBytes,
+		logger: slog.New(slog.DiscardHandler), namespace: DefaultMetricsNamespace}
 	for _, o := range opts {
 		o(h)
 	}
@@ -130,6 +138,9 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 	if a.status == 0 {
 		spanCtx, end := xtrace.Start(ctx, "resolve")
 		a = h.route(spanCtx, req, &sum)
+		if b, refused := bounded(req.source, a, h.maxResponseBytes); refused {
+			a, sum.codes = b, []resolve.Code{resolve.CodeResponseTooLarge}
+		}
 		sum.status = a.status
 		end(nil, sum.annotations()...)
 	}

@@ -24,7 +24,7 @@ func status(c resolve.Code) int {
 	case codePayloadTooLarge:
 		return http.StatusRequestEntityTooLarge
 	case resolve.CodeInvalidMask, resolve.CodeSecretNotAllowed, resolve.CodeSecretNotKeyValue,
-		resolve.CodeKeyNotFound, resolve.CodeTooManyMasks,
+		resolve.CodeKeyNotFound, resolve.CodeTooManyMasks, resolve.CodeResponseTooLarge,
 		resolve.Code(secrets.CodeNotFound), resolve.Code(secrets.CodeAccessDenied):
 		return http.StatusUnprocessableEntity
 	case resolve.Code(secrets.CodeDecryptionFailure), resolve.Code(secrets.CodeUpstream):

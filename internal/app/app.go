@@ -88,9 +88,11 @@ func New(ctx context.Context, lookup func(string) (string, bool), opts ...Option
 		resolve.WithMaxDepth(cfg.MaxDepth),
 		resolve.WithMaxStringBytes(cfg.MaxStringBytes),
 		resolve.WithMaxSecrets(cfg.MaxSecrets),
+		resolve.WithMaxResponseBytes(cfg.MaxResponseBytes),
 	)
 	return api.New(r,
 		api.WithMaxBodyBytes(cfg.MaxBodyBytes),
+		api.WithMaxResponseBytes(cfg.MaxResponseBytes),
 		api.WithAccess(cfg.Allowed),
 		api.WithLogger(logger),
 		api.WithMetricsNamespace(cfg.MetricsNamespace),

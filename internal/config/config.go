@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/maskresolver/maskresolver/internal/resolve"
 )
 
 // Defaults of SPEC §5, next to the settings that use them.
@@ -40,6 +42,8 @@ type Config struct {
 	MaxDepth       int
 	MaxStringBytes int
 	MaxSecrets     int
+	// MaxResponseBytes bounds the answer, API Gateway envelope included.
+	MaxResponseBytes int
 
 	LogLevel slog.Level
 	// MetricsNamespace is the CloudWatch namespace of the summary line's
@@ -95,6 +99,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		MaxDepth:          DefaultMaxDepth,
 		MaxStringBytes:    DefaultMaxStringBytes,
 		MaxSecrets:        DefaultMaxSecrets,
+		MaxResponseBytes:  resolve.DefaultMaxResponseBytes,
 		LogLevel:          slog.LevelInfo,
 		MetricsNamespace:  DefaultMetricsNamespace,
 	}
@@ -167,6 +172,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	integer("MAX_DEPTH", &c.MaxDepth, 1, 10_000)
 	integer("MAX_STRING_BYTES", &c.MaxStringBytes, 1, 10<<20)
 	integer("MAX_SECRETS", &c.MaxSecrets, 1, 10_000)
+	// Lambda refuses a synchronous answer over 6 MB (6,291,456 bytes).
+	integer("MAX_RESPONSE_BYTES", &c.MaxResponseBytes, 1024, 6<<20)
 
 	if v, ok := get("LOG_LEVEL"); ok {
 		l, err := ParseLogLevel(v)

@@ -28,6 +28,7 @@ func defaults() config.Config {
 		MaxDepth:          64,
 		MaxStringBytes:    256 << 10,
 		MaxSecrets:        100,
+		MaxResponseBytes:  6<<20 - 4<<10,
 		MetricsNamespace:  "maskresolver",
 		LogLevel:          slog.LevelInfo,
 	}
@@ -73,8 +74,8 @@ func TestLoad(t *testing.T) {
 		{name: "zero TTL and stale window", vars: map[string]string{"CACHE_TTL": "0", "CACHE_STALE_IF_ERROR": "0s"}, want: func(c *config.Config) {
 			c.CacheTTL, c.CacheStaleIfError = 0, 0
 		}},
-		{name: "limits", vars: map[string]string{"MAX_BODY_BYTES": "6291456", "MAX_MASKS": "1", "MAX_DEPTH": " 3 "}, want: func(c *config.Config) {
-			c.MaxBodyBytes, c.MaxMasks, c.MaxDepth = 6<<20, 1, 3
+		{name: "limits", vars: map[string]string{"MAX_BODY_BYTES": "6291456", "MAX_MASKS": "1", "MAX_DEPTH": " 3 ", "MAX_RESPONSE_BYTES": "4096"}, want: func(c *config.Config) {
+			c.MaxBodyBytes, c.MaxMasks, c.MaxDepth, c.MaxResponseBytes = 6<<20, 1, 3, 4096
 		}},
 		{name: "log level debug", vars: map[string]string{"LOG_LEVEL": "debug"}, want: func(c *config.Config) { c.LogLevel = slog.LevelDebug }},
 		{name: "log level WARN", vars: map[string]string{"LOG_LEVEL": "WARN"}, want: func(c *config.Config) { c.LogLevel = slog.LevelWarn }},
@@ -117,6 +118,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "body size too large", vars: map[string]string{"MAX_BODY_BYTES": "99999999999999999999"}, wantIn: []string{"MAX_BODY_BYTES"}},
 		{name: "no masks", vars: map[string]string{"MAX_MASKS": "0"}, wantIn: []string{"MAX_MASKS"}},
 		{name: "negative depth", vars: map[string]string{"MAX_DEPTH": "-1"}, wantIn: []string{"MAX_DEPTH"}},
+		{name: "response limit above Lambda's", vars: map[string]string{"MAX_RESPONSE_BYTES": "6291457"}, wantIn: []string{"MAX_RESPONSE_BYTES", "between 1024 and 6291456"}},
 		{name: "unknown log level", vars: map[string]string{"LOG_LEVEL": "loud"}, wantIn: []string{"LOG_LEVEL", "loud", "debug, info, warn or error"}},
 		{name: "allowlist of a name", vars: map[string]string{"SECRET_ARN_ALLOWLIST": "prod-secret"}, wantIn: []string{"SECRET_ARN_ALLOWLIST", "prod-secret", "arn:"}},
 		{name: "allowlist with one name among ARNs", vars: map[string]string{"SECRET_ARN_ALLOWLIST": "arn:aws:secretsmanager:*,prod-secret"}, wantIn: []string{"SECRET_ARN_ALLOWLIST", "prod-secret"}},

@@ -52,6 +52,9 @@ const (
 	DefaultMaxDepth       = 64
 	DefaultMaxStringBytes = 256 << 10
 	DefaultMaxSecrets     = 100
+	// lookupCheckEvery is how many masks are looked up between two looks
+	// at the deadline.
+	lookupCheckEvery = 64
 )
 
 // Resolver resolves the masks of requests. Build one per execution
@@ -62,6 +65,8 @@ type Resolver struct {
 	maxDepth       int
 	maxStringBytes int
 	maxSecrets     int
+	// maxResponseBytes bounds the answer's body.
+	maxResponseBytes int
 }
 
 // Option configures a Resolver.
@@ -81,10 +86,15 @@ func WithMaxStringBytes(n int) Option { return func(r *Resolver) { r.maxStringBy
 // (TooManyMasks above it), so one request cannot fan out into many reads.
 func WithMaxSecrets(n int) Option { return func(r *Resolver) { r.maxSecrets = n } }
 
+// WithMaxResponseBytes limits the answer (ResponseTooLarge above it):
+// decided before any read when the entries of masks alone would exceed
+// it, and before the answer is built when the values would.
+func WithMaxResponseBytes(n int) Option { return func(r *Resolver) { r.maxResponseBytes = n } }
+
 // New returns a Resolver reading secrets from store.
 func New(store Store, opts ...Option) *Resolver {
 	r := &Resolver{store: store, maxMasks: DefaultMaxMasks, maxDepth: DefaultMaxDepth,
-		maxStringBytes: DefaultMaxStringBytes, maxSecrets: DefaultMaxSecrets}
+		maxStringBytes: DefaultMaxStringBytes, maxSecrets: DefaultMaxSecrets, maxResponseBytes: DefaultMaxResponseBytes}
 	for _, o := range opts {
 		o(r)
 	}
@@ -172,6 +182,10 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, allow Allow) (*Resu
 			"the masks name %d distinct secrets, more than %d (MAX_SECRETS)", len(arns), r.maxSecrets)}
 	}
 
+	if n := entriesLen(res.Masks); n > r.maxResponseBytes {
+		return nil, r.tooLarge(n, "listing the masks")
+	}
+
 	var got []secrets.Result
 	if len(arns) > 0 {
 		got, res.Stats = r.store.Get(ctx, arns)
@@ -186,7 +200,13 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, allow Allow) (*Resu
 	values := make([]string, len(sc.matches))
 	for i := range res.Masks {
 		mr := &res.Masks[i]
+		if i%lookupCheckEvery == 0 && ctx.Err() != nil && mr.Code == "" {
+			// Lookups are linear in the secrets' size, but a request of
+			// many masks must still not run past its deadline.
+			mr.Code, mr.Message = Code(secrets.CodeTimeout), "the request's deadline passed before this mask was looked up"
+		}
 		switch {
+		case mr.Code != "":
 		case slot[i] < 0:
 		case refused[slot[i]]:
 			mr.Code, mr.Message = CodeSecretNotAllowed, "Secrets Manager answered with a secret outside the secrets this caller may resolve"
@@ -196,6 +216,13 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, allow Allow) (*Resu
 		if mr.Code != "" {
 			res.Failed++
 		}
+	}
+	if n := answerLenBound(res, body[connStart:connEnd], sc.holders, sc.matches, values); n > r.maxResponseBytes {
+		what := "the masks' values"
+		if res.Failed > 0 {
+			what = "listing the failed masks"
+		}
+		return nil, r.tooLarge(n, what)
 	}
 	switch {
 	case res.Failed > 0:
@@ -239,21 +266,15 @@ func rewrite(conn []byte, base int, holders []holder, matches []mask.Match, valu
 	at := 0
 	for _, h := range holders {
 		raw := conn[h.start-base+1 : h.end-base-1]
-		rawAt := func(i int) int {
-			if h.offs == nil {
-				return i
-			}
-			return h.offs[i]
-		}
 		out = append(out, conn[at:h.start-base+1]...)
 		prev := 0
 		for i := h.first; i < h.first+h.n; i++ {
 			m := matches[i]
-			out = append(out, raw[rawAt(prev):rawAt(m.Start)]...)
+			out = append(out, raw[h.rawAt(prev):h.rawAt(m.Start)]...)
 			out = appendString(out, values[i])
 			prev = m.End
 		}
-		out = append(out, raw[rawAt(prev):]...)
+		out = append(out, raw[h.rawAt(prev):]...)
 		out = append(out, '"')
 		at = h.end - base
 	}

@@ -39,6 +39,14 @@ type holder struct {
 	first, n int    // its matches in scanner.matches
 }
 
+// rawAt maps an offset in value to the offset in the token's text.
+func (h *holder) rawAt(i int) int {
+	if h.offs == nil {
+		return i
+	}
+	return h.offs[i]
+}
+
 // seg is one step of the path to the value being scanned: an object
 // member name (raw token bytes, unescaped only if a pointer is needed) or
 // an array index.

@@ -1,0 +1,60 @@
+package api
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/maskresolver/maskresolver/internal/resolve"
+)
+
+// wireLen must bound the shaped answer from above, by no more than the
+// envelope's allowance, whatever the body holds: escapes the envelope
+// doubles, characters encoding/json writes as \u escapes, and the 405's
+// extra header.
+func TestWireLenBoundsShape(t *testing.T) {
+	t.Parallel()
+	bodies := []string{
+		``,
+		`{"connection":{"a":"b"},"masks":[]}`,
+		`{"x":"<script>&amp;</script>"}`,
+		`{"x":"quote \" backslash \\ newline \n tab \t ctl \u0001"}`,
+		"{\"x\":\"line sep \u2028 para \u2029 and é 漢字 🙂\"}",
+		"{\n  \"pretty\": [1, 2, 3]\r\n}",
+		strings.Repeat(`"\\<&>`, 1000),
+		"raw control \x01\x1f and bad utf8 \xff\xfe",
+	}
+	for _, src := range []source{httpAPI, restAPI, direct} {
+		for _, b := range bodies {
+			for _, allow := range []bool{false, true} {
+				out, err := shape(src, answer{status: 422, body: []byte(b), allow: allow})
+				if err != nil {
+					t.Fatal(err)
+				}
+				w := wireLen(src, []byte(b))
+				if len(out) > w || (src != direct && w-len(out) > envelopeOverhead) || (src == direct && w != len(out)) {
+					t.Errorf("%v body %q: shaped %d bytes, wireLen %d", src, b, len(out), w)
+				}
+			}
+		}
+	}
+}
+
+// An answer whose text fits but whose escapes in the envelope do not is
+// replaced by ResponseTooLarge; a direct invocation, which has no
+// envelope, keeps it.
+func TestBoundedAnswer(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"connection":{"x":"` + strings.Repeat("<", 1000) + `"}}`)
+	a := answer{status: 200, body: body}
+	if _, refused := bounded(direct, a, 1100); refused {
+		t.Error("a direct answer of 1,021 bytes refused under 1,100")
+	}
+	got, refused := bounded(httpAPI, a, 1100)
+	if !refused || got.status != 422 || !strings.Contains(string(got.body), `"ResponseTooLarge"`) || !utf8.Valid(got.body) {
+		t.Errorf("escaped answer of ~6 KB under 1,100: refused=%v %d %s", refused, got.status, got.body)
+	}
+	if got.status != status(resolve.CodeResponseTooLarge) {
+		t.Errorf("status %d", got.status)
+	}
+}
