@@ -25,6 +25,7 @@ type tracedFunction struct {
 	mu   sync.Mutex
 	docs [][]byte // each datagram's document, header line removed
 	logs lambdatest.Buffer
+	pid  int // the function's process
 }
 
 func startTraced(t *testing.T, env ...string) *tracedFunction {
@@ -74,6 +75,7 @@ func startTracedOn(t *testing.T, sm *smfake.Server, smURL string, env ...string)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	f.pid = cmd.Process.Pid
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/maskresolver/maskresolver/internal/smfake"
+)
+
+// TestAmplificationRefused replays the review's amplification requests
+// against the built binary: small requests whose answers would have been
+// hundreds of megabytes (each entry of masks repeats its string's path;
+// each mask inserts its value) are refused with a JSON 422
+// ResponseTooLarge, the function stays alive and answers the next
+// request, and its peak memory stays far below the function's 256 MB.
+func TestAmplificationRefused(t *testing.T) {
+	t.Parallel()
+	f := startTraced(t)
+	bigARN := "arn:aws:secretsmanager:us-east-1:" + account + ":secret:big-member"
+	full, err := f.sm.Put(smfake.Secret{ARN: bigARN, String: aws.String(`{"k":"` + strings.Repeat("v", 60_000) + `"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// One member name of n "/" (each "~1" in the path) holding masks.
+	slashes := func(name, masks int) string {
+		return `{"connection":{"` + strings.Repeat("/", name) + `":"` + strings.Repeat("{{workato:sm:}", masks) + `"}}`
+	}
+	var wide strings.Builder // three such names of 250,000, 1,000 masks in all
+	wide.WriteString(`{"connection":{`)
+	for i := range 3 {
+		if i > 0 {
+			wide.WriteString(",")
+		}
+		fmt.Fprintf(&wide, `"%s%d":"%s"`, strings.Repeat("/", 250_000), i, strings.Repeat("{{workato:sm:}", 333))
+	}
+	wide.WriteString(`}}`)
+	values := `{"connection":{"a":"` + strings.Repeat("{{workato:sm:k:"+full+"}}", 1000) + `"}}`
+
+	for _, tc := range []struct {
+		name, body string
+		reads      int
+	}{
+		{"114 KB of invalid masks under one long name (was 6 MB)", slashes(100_000, 1000), 0},
+		{"214 KB (was 400 MB)", slashes(200_000, 1000), 0},
+		{"765 KB (was out of memory)", wide.String(), 0},
+		{"1,000 masks of one 60 KB member (was 60 MB)", values, 1},
+	} {
+		before := f.sm.SecretReads(full)
+		p := f.invoke(t, post(t, tc.body), "")
+		var e struct {
+			Error struct{ Code, Message string }
+		}
+		if p.StatusCode != 422 || json.Unmarshal([]byte(p.Body), &e) != nil || e.Error.Code != "ResponseTooLarge" {
+			t.Errorf("%s (%d bytes): %d %.300s", tc.name, len(tc.body), p.StatusCode, p.Body)
+		}
+		if len(p.Body) > 1024 || strings.Contains(p.Body, "vvvv") {
+			t.Errorf("%s: the refusal is %d bytes: %.200s", tc.name, len(p.Body), p.Body)
+		}
+		if got := f.sm.SecretReads(full) - before; got != tc.reads {
+			t.Errorf("%s: %d reads, want %d", tc.name, got, tc.reads)
+		}
+	}
+	if p := f.invoke(t, eventFile(t, "http-resolve.json"), ""); p.StatusCode != 200 {
+		t.Errorf("after the refusals: %d %s", p.StatusCode, p.Body)
+	}
+	if hwm := peakRSS(t, f.pid); hwm > 128<<20 {
+		t.Errorf("peak RSS %d MiB, want under 128 MiB (half the function's memory)", hwm>>20)
+	} else {
+		t.Logf("peak RSS %d MiB", hwm>>20)
+	}
+}
+
+// peakRSS reads a process's high-water resident set size (VmHWM).
+func peakRSS(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Skipf("no /proc here: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			if err != nil {
+				t.Fatalf("VmHWM %q", v)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmHWM in /proc status")
+	return 0
+}
