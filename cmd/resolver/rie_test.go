@@ -86,7 +86,7 @@ func waitPort(t *testing.T, addr string, exited <-chan struct{}, logs func() str
 // the function or the SDK behind the test's back.
 func childEnv(extra ...string) []string {
 	config := []string{"SECRET_ARN_ALLOWLIST", "CALLER_RULES", "CACHE_TTL", "CACHE_MAX_ENTRIES",
-		"CACHE_STALE_IF_ERROR", "MAX_BODY_BYTES", "MAX_MASKS", "MAX_DEPTH", "LOG_LEVEL"}
+		"CACHE_STALE_IF_ERROR", "CACHE_NOT_FOUND_TTL", "MAX_BODY_BYTES", "MAX_MASKS", "MAX_DEPTH", "MAX_RESPONSE_BYTES", "LOG_LEVEL"}
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
@@ -1110,10 +1110,11 @@ func TestRIEStaleIfError(t *testing.T) {
 	for _, tc := range []struct {
 		name, code, want string
 		status           int
+		remembered       bool // answered from memory for CACHE_NOT_FOUND_TTL
 	}{
-		{"access denied", "AccessDeniedException", "AccessDenied", 422},
-		{"not found", "ResourceNotFoundException", "SecretNotFound", 422},
-		{"decryption failure", "DecryptionFailure", "DecryptionFailure", 502},
+		{"access denied", "AccessDeniedException", "AccessDenied", 422, false},
+		{"not found", "ResourceNotFoundException", "SecretNotFound", 422, true},
+		{"decryption failure", "DecryptionFailure", "DecryptionFailure", 502, false},
 	} {
 		t.Run("no stale value after "+tc.name, func(t *testing.T) {
 			arn, ev := warm(t)
@@ -1123,6 +1124,15 @@ func TestRIEStaleIfError(t *testing.T) {
 			// The value the role may no longer read must not come back
 			// when the next refresh merely fails transiently.
 			sm.Inject(smfake.Fault{Op: "GetSecretValue", SecretID: arn, Code: "InternalServiceError"})
+			before := sm.SecretReads(arn)
+			if tc.remembered {
+				wantMaskFailures(t, e.invokeProxy(t, ev), tc.status,
+					maskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Code: tc.want})
+				if sm.SecretReads(arn) != before {
+					t.Errorf("a remembered SecretNotFound was read again")
+				}
+				return
+			}
 			wantMaskFailures(t, e.invokeProxy(t, ev), http.StatusBadGateway,
 				maskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Code: "UpstreamError"})
 		})

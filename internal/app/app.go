@@ -78,6 +78,7 @@ func New(ctx context.Context, lookup func(string) (string, bool), opts ...Option
 		secrets.WithTTL(cfg.CacheTTL),
 		secrets.WithMaxEntries(cfg.CacheMaxEntries),
 		secrets.WithStaleIfError(cfg.CacheStaleIfError),
+		secrets.WithNotFoundTTL(cfg.CacheNotFoundTTL),
 		secrets.WithLogger(logger),
 	)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/maskresolver/maskresolver/internal/resolve"
+	"github.com/maskresolver/maskresolver/internal/secrets"
 )
 
 // Defaults of SPEC §5, next to the settings that use them.
@@ -36,6 +37,8 @@ type Config struct {
 	CacheTTL          time.Duration
 	CacheMaxEntries   int
 	CacheStaleIfError time.Duration
+	// CacheNotFoundTTL is how long a SecretNotFound answer is remembered.
+	CacheNotFoundTTL time.Duration
 
 	MaxBodyBytes   int
 	MaxMasks       int
@@ -94,6 +97,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		CacheTTL:          DefaultCacheTTL,
 		CacheMaxEntries:   DefaultCacheMaxEntries,
 		CacheStaleIfError: DefaultCacheStaleIfError,
+		CacheNotFoundTTL:  secrets.DefaultNotFoundTTL,
 		MaxBodyBytes:      DefaultMaxBodyBytes,
 		MaxMasks:          DefaultMaxMasks,
 		MaxDepth:          DefaultMaxDepth,
@@ -165,6 +169,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	// stale window disables serving stale values.
 	duration("CACHE_TTL", &c.CacheTTL, true)
 	duration("CACHE_STALE_IF_ERROR", &c.CacheStaleIfError, true)
+	duration("CACHE_NOT_FOUND_TTL", &c.CacheNotFoundTTL, true)
 	integer("CACHE_MAX_ENTRIES", &c.CacheMaxEntries, 1, 1_000_000)
 	// API Gateway caps payloads at 10 MB; Lambda's synchronous invoke at 6 MB.
 	integer("MAX_BODY_BYTES", &c.MaxBodyBytes, 2, 10<<20)

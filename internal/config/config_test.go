@@ -23,6 +23,7 @@ func defaults() config.Config {
 		CacheTTL:          5 * time.Minute,
 		CacheMaxEntries:   1000,
 		CacheStaleIfError: 15 * time.Minute,
+		CacheNotFoundTTL:  5 * time.Second,
 		MaxBodyBytes:      1048576,
 		MaxMasks:          1000,
 		MaxDepth:          64,
@@ -71,9 +72,10 @@ func TestLoad(t *testing.T) {
 		}, want: func(c *config.Config) {
 			c.CacheTTL, c.CacheMaxEntries, c.CacheStaleIfError = 90*time.Second, 25, 90*time.Minute
 		}},
-		{name: "zero TTL and stale window", vars: map[string]string{"CACHE_TTL": "0", "CACHE_STALE_IF_ERROR": "0s"}, want: func(c *config.Config) {
-			c.CacheTTL, c.CacheStaleIfError = 0, 0
+		{name: "zero TTL and stale window", vars: map[string]string{"CACHE_TTL": "0", "CACHE_STALE_IF_ERROR": "0s", "CACHE_NOT_FOUND_TTL": "0"}, want: func(c *config.Config) {
+			c.CacheTTL, c.CacheStaleIfError, c.CacheNotFoundTTL = 0, 0, 0
 		}},
+		{name: "not-found TTL", vars: map[string]string{"CACHE_NOT_FOUND_TTL": "30s"}, want: func(c *config.Config) { c.CacheNotFoundTTL = 30 * time.Second }},
 		{name: "limits", vars: map[string]string{"MAX_BODY_BYTES": "6291456", "MAX_MASKS": "1", "MAX_DEPTH": " 3 ", "MAX_RESPONSE_BYTES": "4096"}, want: func(c *config.Config) {
 			c.MaxBodyBytes, c.MaxMasks, c.MaxDepth, c.MaxResponseBytes = 6<<20, 1, 3, 4096
 		}},

@@ -102,14 +102,18 @@ func parseARN(s string, base int) (ARN, error) {
 	return ARN{Partition: f[1], Region: f[3], Account: f[4], Name: f[6]}, nil
 }
 
+// maxPartitionLen bounds a partition name; the longest today,
+// aws-iso-b and aws-eusc, are under ten.
+const maxPartitionLen = 32
+
 // validPartition checks
 //
-// Partition := "aws" | "aws-" [a-z0-9-]+
+// Partition := "aws" | "aws-" [a-z0-9-]+   (at most maxPartitionLen bytes)
 func validPartition(p string) bool {
 	if p == "aws" {
 		return true
 	}
-	if len(p) < len("aws-")+1 || p[:len("aws-")] != "aws-" {
+	if len(p) < len("aws-")+1 || len(p) > maxPartitionLen || p[:len("aws-")] != "aws-" {
 		return false
 	}
 	for i := len("aws-"); i < len(p); i++ {
@@ -120,13 +124,21 @@ func validPartition(p string) bool {
 	return true
 }
 
+// MaxRegionLen bounds a region name: the longest today, such as
+// us-isob-east-1 or ap-southeast-5, have 14 characters. Each region a
+// request names costs an SDK client, so a name cannot be arbitrarily long.
+const MaxRegionLen = 25
+
 // validRegion checks
 //
-// Region := [a-z]{2,4} ( "-" [a-z]+ )+ "-" [0-9]+
+// Region := [a-z]{2,4} ( "-" [a-z]+ ){1,3} "-" [0-9]{1,2}   (at most MaxRegionLen bytes)
 //
 // which covers us-east-1, us-gov-west-1, cn-north-1, ap-southeast-5 and the
 // European Sovereign Cloud's eusc-de-east-1.
 func validRegion(r string) bool {
+	if len(r) > MaxRegionLen {
+		return false
+	}
 	i := 0
 	for i < len(r) && i < 4 && isLower(r[i]) {
 		i++
@@ -150,14 +162,14 @@ func validRegion(r string) bool {
 		words++
 		i = j
 	}
-	if words == 0 {
+	if words == 0 || words > 3 {
 		return false
 	}
 	j := i
 	for j < len(r) && isDigit(r[j]) {
 		j++
 	}
-	return j > i && j == len(r)
+	return j > i && j-i <= 2 && j == len(r)
 }
 
 // validAccount checks

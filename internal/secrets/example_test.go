@@ -14,7 +14,8 @@ import (
 )
 
 // A Store reads each secret once and serves it from memory until its TTL
-// passes. Here its clients talk to the smfake double instead of AWS.
+// passes; a secret Secrets Manager says does not exist is remembered
+// briefly too. Here its clients talk to the smfake double instead of AWS.
 func ExampleNew() {
 	sm := smfake.New()
 	arn, err := sm.Put(smfake.Secret{
@@ -49,6 +50,6 @@ func ExampleNew() {
 	// s3cr3t 5432 SecretNotFound secret not found (or marked for deletion)
 	// hits 0, misses 2, calls 1
 	// s3cr3t 5432 SecretNotFound secret not found (or marked for deletion)
-	// hits 1, misses 1, calls 1
+	// hits 2, misses 0, calls 0
 	// reads of the secret: 1
 }

@@ -34,17 +34,22 @@ const (
 	DefaultTTL          = 5 * time.Minute
 	DefaultMaxEntries   = 1000
 	DefaultStaleIfError = 15 * time.Minute
+	// DefaultNotFoundTTL is how long a SecretNotFound answer is served
+	// from memory: long enough that a caller repeating made-up ARNs costs
+	// no Secrets Manager calls (and no share of the account's quota),
+	// short enough that a secret created just after is soon found.
+	DefaultNotFoundTTL = 5 * time.Second
 	// ttlJitter is the largest share of the TTL taken off an entry's life, so
 	// that secrets read together do not all expire, and refresh, together.
 	ttlJitter = 0.1
 )
 
 type options struct {
-	ttl, staleIfError time.Duration
-	maxEntries        int
-	newClient         func(region string) API
-	now               func() time.Time
-	logger            *slog.Logger
+	ttl, staleIfError, notFoundTTL time.Duration
+	maxEntries                     int
+	newClient                      func(region string) API
+	now                            func() time.Time
+	logger                         *slog.Logger
 }
 
 // Option configures a Store.
@@ -60,6 +65,10 @@ func WithMaxEntries(n int) Option { return func(o *options) { o.maxEntries = n }
 // served while a refresh fails transiently (throttling, 5xx, timeout).
 func WithStaleIfError(d time.Duration) Option { return func(o *options) { o.staleIfError = d } }
 
+// WithNotFoundTTL sets how long a SecretNotFound answer is remembered; 0
+// reads again every time.
+func WithNotFoundTTL(d time.Duration) Option { return func(o *options) { o.notFoundTTL = d } }
+
 // WithClients replaces the per-region client factory (tests use it to count
 // or fake calls; production uses the SDK client built from aws.Config).
 func WithClients(f func(region string) API) Option { return func(o *options) { o.newClient = f } }
@@ -73,9 +82,15 @@ func withClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // Store reads secrets and caches them for the life of the execution
 // environment. It is safe for concurrent use.
 type Store struct {
-	opts    options
-	clients sync.Map // region -> API, created on first use
+	opts options
+	// clients holds a client per region, created on first use; bounded,
+	// since every region a request names would otherwise cost one for good.
+	clients *lru.Cache[string, API]
 	cache   *lru.Cache[string, *entry]
+	// notFound remembers, until when, secrets Secrets Manager said do not
+	// exist. It is apart from cache so that made-up ARNs, which cost a
+	// caller nothing to invent, cannot push real secrets out.
+	notFound *lru.Cache[string, time.Time]
 
 	mu       sync.Mutex
 	inflight map[string]*call // reads under way, shared by concurrent requests
@@ -97,6 +112,7 @@ func New(cfg aws.Config, opts ...Option) (*Store, error) {
 		ttl:          DefaultTTL,
 		maxEntries:   DefaultMaxEntries,
 		staleIfError: DefaultStaleIfError,
+		notFoundTTL:  DefaultNotFoundTTL,
 		now:          time.Now,
 		logger:       slog.New(slog.DiscardHandler),
 	}
@@ -116,7 +132,17 @@ func New(cfg aws.Config, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("secret cache of %d entries: %w", o.maxEntries, err)
 	}
-	return &Store{opts: o, cache: cache, inflight: map[string]*call{}}, nil
+	// Sized apart from the cache: a small CACHE_MAX_ENTRIES should not let
+	// a caller cycling through made-up ARNs defeat it so easily.
+	notFound, err := lru.New[string, time.Time](max(o.maxEntries, DefaultMaxEntries))
+	if err != nil {
+		return nil, fmt.Errorf("not-found cache: %w", err)
+	}
+	clients, err := lru.New[string, API](maxClients)
+	if err != nil {
+		return nil, fmt.Errorf("client cache of %d regions: %w", maxClients, err)
+	}
+	return &Store{opts: o, cache: cache, notFound: notFound, clients: clients, inflight: map[string]*call{}}, nil
 }
 
 // Result is the outcome for one requested ARN: a Secret or an Error.
@@ -152,6 +178,11 @@ func (s *Store) Get(ctx context.Context, arns []string) ([]Result, Stats) {
 	for i, arn := range arns {
 		if e, ok := s.cache.Get(arn); ok && now.Before(e.expires) {
 			results[i].Secret = e.secret
+			st.Hits++
+			continue
+		}
+		if err, ok := s.knownMissing(arn, now); ok {
+			results[i].Err = err
 			st.Hits++
 			continue
 		}
@@ -198,6 +229,16 @@ func (s *Store) Get(ctx context.Context, arns []string) ([]Result, Stats) {
 	return results, st
 }
 
+// knownMissing answers for a secret Secrets Manager said, less than
+// notFoundTTL ago, does not exist.
+func (s *Store) knownMissing(arn string, now time.Time) (*Error, bool) {
+	until, ok := s.notFound.Get(arn)
+	if !ok || !now.Before(until) {
+		return nil, false
+	}
+	return &Error{Code: CodeNotFound, ARN: arn, Err: errors.New("Secrets Manager answered ResourceNotFound within CACHE_NOT_FOUND_TTL")}, true
+}
+
 // stale returns an expired value still inside the stale-if-error window.
 func (s *Store) stale(arn string) (*Secret, bool) {
 	e, ok := s.cache.Peek(arn)
@@ -238,6 +279,12 @@ func (s *Store) await(ctx context.Context, arns []string, idx []int, results []R
 		}
 		if e, ok := s.cache.Peek(arn); ok && now.Before(e.expires) {
 			c := &call{done: make(chan struct{}), res: Result{Secret: e.secret}}
+			close(c.done)
+			waits[k] = c
+			continue
+		}
+		if err, ok := s.knownMissing(arn, now); ok {
+			c := &call{done: make(chan struct{}), res: Result{Err: err}}
 			close(c.done)
 			waits[k] = c
 			continue
@@ -365,6 +412,9 @@ func (s *Store) finish(arn string, c *call, r Result) {
 		// Secrets Manager has answered that the secret is gone, denied or
 		// unreadable: its old value may no longer stand in for it.
 		s.cache.Remove(arn)
+		if r.Err.Code == CodeNotFound && s.opts.notFoundTTL > 0 {
+			s.notFound.Add(arn, s.opts.now().Add(s.opts.notFoundTTL))
+		}
 	}
 	s.mu.Lock()
 	delete(s.inflight, arn)
@@ -526,12 +576,20 @@ func (s *Store) jitteredTTL() time.Duration {
 	return ttl - time.Duration(rand.Float64()*ttlJitter*float64(ttl))
 }
 
+// maxClients bounds the regions whose clients are kept: AWS has about 40
+// regions, and a function reads from a few. Past it, the least recently
+// used region's client is dropped (and made again if needed).
+const maxClients = 64
+
 func (s *Store) client(region string) API {
-	if c, ok := s.clients.Load(region); ok {
-		return c.(API)
+	if c, ok := s.clients.Get(region); ok {
+		return c
 	}
-	c, _ := s.clients.LoadOrStore(region, s.opts.newClient(region))
-	return c.(API)
+	c := s.opts.newClient(region)
+	if prev, ok, _ := s.clients.PeekOrAdd(region, c); ok {
+		return prev // made concurrently by another request
+	}
+	return c
 }
 
 // regionOf takes the region field of arn:partition:service:region:...

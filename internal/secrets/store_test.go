@@ -446,6 +446,7 @@ func TestStoreNoStaleAfterDefinitiveFailure(t *testing.T) {
 			if res, _ := f.store.Get(t.Context(), []string{dbARN}); res[0].Err == nil {
 				t.Fatalf("%s: served the stale value", code)
 			}
+			f.clock.Add(DefaultNotFoundTTL) // past the remembered SecretNotFound
 			res, st := f.store.Get(t.Context(), []string{dbARN})
 			if res[0].Err == nil || res[0].Err.Code != CodeThrottled || st.Stale != 0 {
 				t.Errorf("throttled after %s: %+v, %+v; want Throttled and no stale value", code, res[0], st)
@@ -530,5 +531,76 @@ func TestStoreLeaderDeadline(t *testing.T) {
 	}
 	if n := f.sm.SecretReads(dbARN); n != 2 {
 		t.Errorf("%d reads, want 2 (the leader's, then the follower's own)", n)
+	}
+}
+
+// Every region a request names costs a client; the store keeps at most
+// maxClients of them, however many distinct regions requests name.
+func TestClientsBounded(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	letters := "abcdefghijklmnopqrstuvwxyz"
+	var arns []string
+	for i := range 3 * maxClients {
+		region := "zz-" + string(letters[i%26]) + string(letters[i/26%26]) + "-1"
+		arns = append(arns, "arn:aws:secretsmanager:"+region+":123456789012:secret:made-up-AbCdEf")
+	}
+	for chunk := range slices.Chunk(arns, 20) {
+		res, _ := f.store.Get(t.Context(), chunk)
+		for _, r := range res {
+			if r.Err == nil || r.Err.Code != CodeNotFound {
+				t.Fatalf("%+v, want SecretNotFound", r)
+			}
+		}
+	}
+	if n := f.store.clients.Len(); n > maxClients {
+		t.Errorf("%d clients kept for %d regions, want at most %d", n, len(arns), maxClients)
+	}
+}
+
+// SecretNotFound is remembered for the not-found TTL, so a caller that
+// repeats made-up ARNs costs no calls; then the secret is read again (and
+// found, if it was created meanwhile). Other failures are not remembered,
+// and remembered misses do not push real secrets out of the cache.
+func TestStoreNotFoundCached(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, WithMaxEntries(2), WithNotFoundTTL(5*time.Second))
+	real := []string{f.put(t, dbARN, aws.String(dbValue)), f.put(t, "arn:aws:secretsmanager:us-east-1:123456789012:secret:other", aws.String(dbValue))}
+	var madeUp []string
+	for i := range 100 {
+		madeUp = append(madeUp, fmt.Sprintf("arn:aws:secretsmanager:us-east-1:123456789012:secret:made-up-%03d-AbCdEf", i))
+	}
+	f.store.Get(t.Context(), real)
+	f.sm.ResetCalls()
+	res, st := f.store.Get(t.Context(), madeUp)
+	if res[0].Err == nil || res[0].Err.Code != CodeNotFound || st.Calls != 5 {
+		t.Fatalf("made-up ARNs: %+v, %+v; want SecretNotFound in 5 batch calls", res[0], st)
+	}
+	f.clock.Add(4 * time.Second)
+	res, st = f.store.Get(t.Context(), madeUp)
+	if res[99].Err == nil || res[99].Err.Code != CodeNotFound || st.Calls != 0 || st.Hits != 100 || f.sm.Calls("") != 5 {
+		t.Errorf("within the TTL: %+v, %+v, %d calls; want SecretNotFound from memory", res[99], st, f.sm.Calls(""))
+	}
+	if _, st := f.store.Get(t.Context(), real); st.Hits != 2 {
+		t.Errorf("the real secrets were pushed out of the cache: %+v", st)
+	}
+
+	// Created meanwhile: found once the TTL has passed.
+	created := f.put(t, madeUp[7], aws.String(dbValue))
+	f.clock.Add(time.Second)
+	res, _ = f.store.Get(t.Context(), []string{madeUp[7]})
+	if res[0].Err != nil || res[0].Secret.ARN != created {
+		t.Errorf("after the TTL: %+v, want the secret created meanwhile", res[0])
+	}
+
+	// AccessDenied is never remembered: the next request asks again.
+	denied := "arn:aws:secretsmanager:us-east-1:123456789012:secret:denied-AbCdEf"
+	f.sm.Inject(smfake.Fault{Op: "GetSecretValue", SecretID: denied, Code: "AccessDeniedException", Times: 1})
+	f.put(t, denied, aws.String(dbValue))
+	if res, _ := f.store.Get(t.Context(), []string{denied}); res[0].Err == nil || res[0].Err.Code != CodeAccessDenied {
+		t.Fatalf("%+v, want AccessDenied", res[0])
+	}
+	if res, _ := f.store.Get(t.Context(), []string{denied}); res[0].Err != nil {
+		t.Errorf("after AccessDenied: %+v, want a fresh read", res[0].Err)
 	}
 }
