@@ -96,3 +96,46 @@ func peakRSS(t *testing.T, pid int) int {
 	t.Fatal("no VmHWM in /proc status")
 	return 0
 }
+
+// TestCheapRefusalsThroughBinary replays the review's cost findings that
+// need no secret: made-up ARNs inside the allowlist cost Secrets Manager
+// calls only once per CACHE_NOT_FOUND_TTL, and ARNs with huge region
+// names are invalid masks that cost no call and no client.
+func TestCheapRefusalsThroughBinary(t *testing.T) {
+	t.Parallel()
+	f := startTraced(t)
+	var madeUp, longRegions strings.Builder
+	madeUp.WriteString(`{"connection":[`)
+	longRegions.WriteString(`{"connection":[`)
+	for i := range 100 {
+		if i > 0 {
+			madeUp.WriteString(",")
+			longRegions.WriteString(",")
+		}
+		fmt.Fprintf(&madeUp, `"{{workato:sm:k:arn:aws:secretsmanager:us-east-1:%s:secret:made-up-%03d-AbCdEf}}"`, account, i)
+		fmt.Fprintf(&longRegions, `"{{workato:sm:k:arn:aws:secretsmanager:us-%s-%d:%s:secret:x}}"`, strings.Repeat("e", 10_000), i, account)
+	}
+	madeUp.WriteString(`]}`)
+	longRegions.WriteString(`]}`)
+
+	for round := range 3 {
+		p := f.invoke(t, post(t, madeUp.String()), "")
+		if p.StatusCode != 422 || !strings.Contains(p.Body, `"SecretNotFound"`) {
+			t.Fatalf("made-up ARNs, round %d: %d %.300s", round, p.StatusCode, p.Body)
+		}
+	}
+	if n := f.sm.Calls(""); n != 5 {
+		t.Errorf("3 requests of 100 made-up ARNs cost %d calls, want 5 (the first request's batches)", n)
+	}
+
+	f.sm.ResetCalls()
+	for range 10 {
+		p := f.invoke(t, post(t, longRegions.String()), "")
+		if p.StatusCode != 422 || !strings.Contains(p.Body, `"InvalidMask"`) || !strings.Contains(p.Body, "is not a region") {
+			t.Fatalf("10 KB region names: %d %.300s", p.StatusCode, p.Body)
+		}
+	}
+	if n := f.sm.Calls(""); n != 0 {
+		t.Errorf("invalid regions cost %d calls, want 0", n)
+	}
+}
