@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -137,5 +138,43 @@ func TestCheapRefusalsThroughBinary(t *testing.T) {
 	}
 	if n := f.sm.Calls(""); n != 0 {
 		t.Errorf("invalid regions cost %d calls, want 0", n)
+	}
+}
+
+// TestDeepSecretLookupsThroughBinary replays the review's dotted-key
+// finding: a 6 KB secret nested 1,001 deep and 501 masks whose keys walk
+// into it took 22.5 s of CPU, past any deadline. Now the nesting is
+// indexed once, so a 31-dot key resolves at once, and a 1,000-dot key,
+// beyond the 32-segment cap, is a quick KeyNotFound.
+func TestDeepSecretLookupsThroughBinary(t *testing.T) {
+	t.Parallel()
+	f := startTraced(t)
+	const depth = 1001
+	deep := strings.Repeat(`{"a":`, depth) + `"bottom"` + strings.Repeat("}", depth)
+	full, err := f.sm.Put(smfake.Secret{ARN: "arn:aws:secretsmanager:us-east-1:" + account + ":secret:deep", String: aws.String(deep)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	request := func(dots int) []byte {
+		key := "a" + strings.Repeat(".a", dots)
+		masks := make([]string, 501)
+		for i := range masks {
+			masks[i] = `"{{workato:sm:` + key + `:` + full + `}}"`
+		}
+		return post(t, `{"connection":[`+strings.Join(masks, ",")+`]}`)
+	}
+	for _, tc := range []struct {
+		dots   int
+		status int
+		want   string
+	}{
+		{31, 200, `{\"a\":`},
+		{1000, 422, `"KeyNotFound"`},
+	} {
+		start := time.Now()
+		p := f.invoke(t, request(tc.dots), "")
+		if took := time.Since(start); p.StatusCode != tc.status || !strings.Contains(p.Body, tc.want) || took > 5*time.Second {
+			t.Errorf("501 masks of a %d-dot key: %d after %v: %.200s", tc.dots, p.StatusCode, took, p.Body)
+		}
 	}
 }

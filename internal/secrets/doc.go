@@ -4,6 +4,8 @@
 // execution environment, and failures sorted into the few classes the HTTP
 // contract knows (see Code).
 //
-// A Secret is parsed once when it is read, so that warm lookups cost a map
-// access. Nothing in this package logs or formats a secret value.
+// A Secret's top-level members are parsed once when it is read, so that
+// warm lookups cost a map access; its nested objects are indexed once, on
+// its first dotted lookup, so that lookups cost what the secret costs.
+// Nothing in this package logs or formats a secret value.
 package secrets
