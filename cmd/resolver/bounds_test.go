@@ -178,3 +178,41 @@ func TestDeepSecretLookupsThroughBinary(t *testing.T) {
 		}
 	}
 }
+
+// TestLargestAnswerMemory sends about the largest request the defaults
+// accept with about the largest answer (a 1 MB body whose masks make a
+// 6 MB answer) and bounds the function's peak memory by a stated multiple
+// of MAX_BODY_BYTES + MAX_RESPONSE_BYTES above its idle size: the event,
+// its body, the answer, the envelope and their copies.
+func TestLargestAnswerMemory(t *testing.T) {
+	t.Parallel()
+	f := startTraced(t)
+	full, err := f.sm.Put(smfake.Secret{ARN: "arn:aws:secretsmanager:us-east-1:" + account + ":secret:five-kb", String: aws.String(`{"k":"` + strings.Repeat("v", 5000) + `"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := f.invoke(t, eventFile(t, "http-resolve.json"), ""); p.StatusCode != 200 {
+		t.Fatalf("warm-up: %d", p.StatusCode)
+	}
+	idle := peakRSS(t, f.pid)
+	masks := make([]string, 1000)
+	for i := range masks {
+		masks[i] = `"{{workato:sm:k:` + full + `}}"`
+	}
+	pad := make([]string, 4) // MAX_STRING_BYTES is 256 KiB
+	for i := range pad {
+		pad[i] = `"` + strings.Repeat("p", 225_000) + `"`
+	}
+	body := `{"connection":{"pad":[` + strings.Join(pad, ",") + `],"m":[` + strings.Join(masks, ",") + `]}}`
+	p := f.invoke(t, post(t, body), "")
+	if p.StatusCode != 200 || len(p.Body) < 5_900_000 {
+		t.Fatalf("%d, %d bytes: %.200s", p.StatusCode, len(p.Body), p.Body)
+	}
+	const maxBody, maxAnswer = 1 << 20, 6<<20 - 4<<10
+	peak := peakRSS(t, f.pid)
+	t.Logf("request %d bytes, answer %d bytes; peak RSS %d MiB, idle %d MiB: %.1f × (MAX_BODY_BYTES + MAX_RESPONSE_BYTES) above idle",
+		len(body), len(p.Body), peak>>20, idle>>20, float64(peak-idle)/float64(maxBody+maxAnswer))
+	if peak-idle > 12*(maxBody+maxAnswer) {
+		t.Errorf("peak RSS %d MiB above idle, want at most 12 × (MAX_BODY_BYTES + MAX_RESPONSE_BYTES) = %d MiB", (peak-idle)>>20, 12*(maxBody+maxAnswer)>>20)
+	}
+}
