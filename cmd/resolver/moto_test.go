@@ -127,7 +127,7 @@ func TestMoto(t *testing.T) {
 	partial := jira[:len(jira)-7]
 	missing := "arn:aws:secretsmanager:us-east-1:123456789012:secret:e2e/missing-AbCdEf"
 
-	e := startEmulator(t, url, "AWS_MAX_ATTEMPTS=2", "LOG_LEVEL=debug")
+	e := startEmulator(t, url, "AWS_MAX_ATTEMPTS=2", "LOG_LEVEL=debug", "REFRESH_MIN_INTERVAL=0s")
 	e.noLeak("moto-user-v", "moto-nested-pw", "moto-eu-secret", "moto-gone-v")
 
 	resolve := func(t *testing.T, conn string) proxyResponse {
@@ -183,5 +183,28 @@ func TestMoto(t *testing.T) {
 			maskEntry{Path: "/connection/b", Key: "nope", SecretARN: jira, Code: "KeyNotFound"},
 			maskEntry{Path: "/connection/c", Key: "k", SecretARN: missing, Code: "SecretNotFound"},
 			maskEntry{Path: "/connection/d", Key: "x", SecretARN: cert, Code: "SecretNotKeyValue"})
+	})
+
+	// After put-secret-value (a new AWSCURRENT version), the cached value
+	// is still served; max_age 0 reads the new one and names its
+	// VersionId.
+	t.Run("rotation and max_age 0", func(t *testing.T) {
+		conn := `{"u":"` + mask("user", jira) + `"}`
+		first := versionIDs(t, e.invokeProxy(t, post(t, `{"connection":`+conn+`}`)))
+		put, err := motoClient(url, "us-east-1").PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+			SecretId: aws.String(jira), SecretString: aws.String(`{"user":"moto-user-rotated"}`),
+		})
+		if err != nil {
+			t.Fatalf("PutSecretValue: %v", err)
+		}
+		e.noLeak("moto-user-rotated")
+		if p := e.invokeProxy(t, post(t, `{"connection":`+conn+`}`)); !strings.Contains(p.Body, "moto-user-v") {
+			t.Errorf("within the TTL: %s, want the cached value", p.Body)
+		}
+		p := e.invokeProxy(t, post(t, `{"connection":`+conn+`,"max_age":0}`))
+		got := versionIDs(t, p)
+		if !strings.Contains(p.Body, "moto-user-rotated") || len(got) != 1 || got[0] != aws.ToString(put.VersionId) || got[0] == first[0] {
+			t.Errorf("max_age 0: %s; want the new value and VersionId %s (was %v)", p.Body, aws.ToString(put.VersionId), first)
+		}
 	})
 }

@@ -86,7 +86,8 @@ func waitPort(t *testing.T, addr string, exited <-chan struct{}, logs func() str
 // the function or the SDK behind the test's back.
 func childEnv(extra ...string) []string {
 	config := []string{"SECRET_ARN_ALLOWLIST", "CALLER_RULES", "CACHE_TTL", "CACHE_MAX_ENTRIES",
-		"CACHE_STALE_IF_ERROR", "CACHE_NOT_FOUND_TTL", "MAX_BODY_BYTES", "MAX_MASKS", "MAX_DEPTH", "MAX_RESPONSE_BYTES", "LOG_LEVEL"}
+		"CACHE_STALE_IF_ERROR", "CACHE_NOT_FOUND_TTL", "REFRESH_MIN_INTERVAL", "PREFETCH_SECRETS",
+		"MAX_BODY_BYTES", "MAX_MASKS", "MAX_DEPTH", "MAX_RESPONSE_BYTES", "LOG_LEVEL"}
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
@@ -1040,6 +1041,8 @@ func TestColdStartBadConfig(t *testing.T) {
 		{"CACHE_TTL", "banana"},
 		{"MAX_DEPTH", "0"},
 		{"SECRET_ARN_ALLOWLIST", "prod-jira-credentials"},
+		{"PREFETCH_SECRETS", "prod-jira-credentials"},
+		{"REFRESH_MIN_INTERVAL", "1h"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.CommandContext(ctx, bootstrap)

@@ -104,6 +104,8 @@ type request struct {
 	path   string
 	caller string
 	body   []byte
+	// cacheControl is the request's Cache-Control header, "" if none.
+	cacheControl string
 }
 
 // answer is a response before it is shaped for its source.
@@ -178,13 +180,15 @@ func (h *Handler) parse(payload []byte) (request, answer) {
 		if az := ev.RequestContext.Authorizer; az != nil && az.IAM != nil {
 			r.caller = az.IAM.UserARN
 		}
+		r.cacheControl = header(ev.Headers, nil, "Cache-Control")
 		return h.limited(r, []byte(ev.Body), ev.IsBase64Encoded)
 	case probe.HTTPMethod != nil:
 		var ev events.APIGatewayProxyRequest
 		if err := json.Unmarshal(payload, &ev); err != nil {
 			return request{source: restAPI}, errorAnswer(resolve.CodeInvalidRequest, "malformed REST API event: "+err.Error())
 		}
-		r := request{source: restAPI, method: ev.HTTPMethod, path: ev.Path, caller: ev.RequestContext.Identity.UserArn}
+		r := request{source: restAPI, method: ev.HTTPMethod, path: ev.Path, caller: ev.RequestContext.Identity.UserArn,
+			cacheControl: header(ev.Headers, ev.MultiValueHeaders, "Cache-Control")}
 		return h.limited(r, []byte(ev.Body), ev.IsBase64Encoded)
 	default:
 		return h.limited(request{source: direct, method: "POST", path: Route}, payload, false)
@@ -222,13 +226,18 @@ func (h *Handler) route(ctx context.Context, r request, sum *summary) answer {
 		a.allow = true
 		return a
 	}
+	var p resolve.Params
+	if h.access != nil {
+		p.Allow = func(arn string) bool { return h.access(r.caller, arn) }
+	}
+	var err error
+	if p.MaxAge, p.MaxAgeSet, err = parseCacheControl(r.cacheControl); err != nil {
+		sum.codes = []resolve.Code{resolve.CodeInvalidRequest}
+		return errorAnswer(resolve.CodeInvalidRequest, err.Error())
+	}
 	ctx, cancel := readDeadline(ctx)
 	defer cancel()
-	var allow resolve.Allow
-	if h.access != nil {
-		allow = func(arn string) bool { return h.access(r.caller, arn) }
-	}
-	res, err := h.resolver.Resolve(ctx, r.body, allow)
+	res, err := h.resolver.Resolve(ctx, r.body, p)
 	if err != nil {
 		re, ok := err.(*resolve.RequestError)
 		if !ok {

@@ -30,7 +30,7 @@ type store struct {
 	delay time.Duration
 }
 
-func (s store) Get(ctx context.Context, arns []string) ([]secrets.Result, secrets.Stats) {
+func (s store) Get(ctx context.Context, arns []string, _ secrets.Freshness) ([]secrets.Result, secrets.Stats) {
 	if s.panic {
 		var m map[string]int
 		m["boom"]++ // a nil map write: a runtime error, as a real bug would be
@@ -286,7 +286,7 @@ func TestDeadline(t *testing.T) {
 
 type canaryPanicStore struct{}
 
-func (canaryPanicStore) Get(context.Context, []string) ([]secrets.Result, secrets.Stats) {
+func (canaryPanicStore) Get(context.Context, []string, secrets.Freshness) ([]secrets.Result, secrets.Stats) {
 	panic("CANARY-panic-8b28 " + value)
 }
 

@@ -34,7 +34,7 @@ func (s *summary) annotations() []any {
 	if res := s.result; res != nil {
 		kv = append(kv, "masks", len(res.Masks), "unique_secrets", res.Unique,
 			"cache_hits", res.Stats.Hits, "cache_misses", res.Stats.Misses,
-			"throttles_absorbed", res.Stats.Throttles)
+			"throttles_absorbed", res.Stats.Throttles, "forced_reads", res.Stats.Forced)
 	}
 	return kv
 }
@@ -64,6 +64,7 @@ func (h *Handler) logSummary(ctx context.Context, r request, s summary, start ti
 			slog.Int("stale_served", st.Stale),
 			slog.Int("secretsmanager_calls", st.Calls),
 			slog.Int("throttles_absorbed", st.Throttles),
+			slog.Int("forced_reads", st.Forced),
 		)
 	}
 	if len(s.codes) > 0 {
@@ -100,7 +101,7 @@ func (h *Handler) metrics(s summary, st secrets.Stats, masks int, ms float64) []
 	names := []map[string]string{
 		metric("Requests", "Count"), metric("Errors", "Count"), metric("Throttled", "Count"),
 		metric("Masks", "Count"), metric("SecretsRead", "Count"), metric("SecretsManagerCalls", "Count"),
-		metric("ThrottlesAbsorbed", "Count"), metric("Duration", "Milliseconds"),
+		metric("ThrottlesAbsorbed", "Count"), metric("ForcedReads", "Count"), metric("Duration", "Milliseconds"),
 	}
 	attrs := []slog.Attr{
 		slog.String(serviceDimension, serviceName),
@@ -113,6 +114,8 @@ func (h *Handler) metrics(s summary, st secrets.Stats, masks int, ms float64) []
 		// Quota pressure that retries hid from the caller: it rises
 		// before Throttled (503s) does.
 		slog.Int("ThrottlesAbsorbed", st.Throttles),
+		// Cached values read again because a caller's max_age refused them.
+		slog.Int("ForcedReads", st.Forced),
 		slog.Float64("Duration", ms),
 	}
 	// The hit ratio exists only for requests that looked a secret up.

@@ -21,6 +21,12 @@ import (
 	"github.com/maskresolver/maskresolver/internal/secrets"
 )
 
+// PrefetchBudget bounds the reads of PREFETCH_SECRETS during init, well
+// inside Lambda's 10 s init limit: a slow Secrets Manager delays the
+// start by at most this, and the secrets not read by then are read by the
+// first requests instead.
+const PrefetchBudget = 5 * time.Second
+
 // AttemptTimeout bounds one HTTP attempt of a Secrets Manager call; a
 // BatchGetSecretValue of 20 secrets normally answers in well under a second.
 const AttemptTimeout = 3 * time.Second
@@ -79,10 +85,14 @@ func New(ctx context.Context, lookup func(string) (string, bool), opts ...Option
 		secrets.WithMaxEntries(cfg.CacheMaxEntries),
 		secrets.WithStaleIfError(cfg.CacheStaleIfError),
 		secrets.WithNotFoundTTL(cfg.CacheNotFoundTTL),
+		secrets.WithRefreshMinInterval(cfg.RefreshMinInterval),
 		secrets.WithLogger(logger),
 	)
 	if err != nil {
 		return nil, err
+	}
+	if len(cfg.PrefetchSecrets) > 0 {
+		prefetch(ctx, store, cfg.PrefetchSecrets, logger)
 	}
 	r := resolve.New(store,
 		resolve.WithMaxMasks(cfg.MaxMasks),
@@ -98,4 +108,17 @@ func New(ctx context.Context, lookup func(string) (string, bool), opts ...Option
 		api.WithLogger(logger),
 		api.WithMetricsNamespace(cfg.MetricsNamespace),
 	), nil
+}
+
+// prefetch warms the cache with PREFETCH_SECRETS. A secret that cannot be
+// read does not fail the start (the store logs each failure at warn, by
+// ARN and code): its first request reads it again and answers as usual.
+func prefetch(ctx context.Context, store *secrets.Store, arns []string, logger *slog.Logger) {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, PrefetchBudget)
+	defer cancel()
+	read, failed := store.Prefetch(ctx, arns)
+	logger.LogAttrs(ctx, slog.LevelInfo, "prefetch",
+		slog.Int("secrets", len(arns)), slog.Int("read", read), slog.Int("failed", len(failed)),
+		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000))
 }

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/maskresolver/maskresolver/internal/mask"
 	"github.com/maskresolver/maskresolver/internal/resolve"
 	"github.com/maskresolver/maskresolver/internal/secrets"
 )
@@ -39,6 +41,11 @@ type Config struct {
 	CacheStaleIfError time.Duration
 	// CacheNotFoundTTL is how long a SecretNotFound answer is remembered.
 	CacheNotFoundTTL time.Duration
+	// RefreshMinInterval is how recent a value must be to count as fresh
+	// whatever a request's max_age asks (at most CacheTTL).
+	RefreshMinInterval time.Duration
+	// PrefetchSecrets are read during init, so the first requests are warm.
+	PrefetchSecrets []string
 
 	MaxBodyBytes   int
 	MaxMasks       int
@@ -94,18 +101,19 @@ func (r CallerRule) matchesCaller(caller string) bool {
 // All problems are reported together, each naming its variable.
 func Load(lookup func(string) (string, bool)) (Config, error) {
 	c := Config{
-		CacheTTL:          DefaultCacheTTL,
-		CacheMaxEntries:   DefaultCacheMaxEntries,
-		CacheStaleIfError: DefaultCacheStaleIfError,
-		CacheNotFoundTTL:  secrets.DefaultNotFoundTTL,
-		MaxBodyBytes:      DefaultMaxBodyBytes,
-		MaxMasks:          DefaultMaxMasks,
-		MaxDepth:          DefaultMaxDepth,
-		MaxStringBytes:    DefaultMaxStringBytes,
-		MaxSecrets:        DefaultMaxSecrets,
-		MaxResponseBytes:  resolve.DefaultMaxResponseBytes,
-		LogLevel:          slog.LevelInfo,
-		MetricsNamespace:  DefaultMetricsNamespace,
+		CacheTTL:           DefaultCacheTTL,
+		CacheMaxEntries:    DefaultCacheMaxEntries,
+		CacheStaleIfError:  DefaultCacheStaleIfError,
+		CacheNotFoundTTL:   secrets.DefaultNotFoundTTL,
+		RefreshMinInterval: secrets.DefaultRefreshMinInterval,
+		MaxBodyBytes:       DefaultMaxBodyBytes,
+		MaxMasks:           DefaultMaxMasks,
+		MaxDepth:           DefaultMaxDepth,
+		MaxStringBytes:     DefaultMaxStringBytes,
+		MaxSecrets:         DefaultMaxSecrets,
+		MaxResponseBytes:   resolve.DefaultMaxResponseBytes,
+		LogLevel:           slog.LevelInfo,
+		MetricsNamespace:   DefaultMetricsNamespace,
 	}
 	var errs []error
 	get := func(name string) (string, bool) {
@@ -170,6 +178,12 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	duration("CACHE_TTL", &c.CacheTTL, true)
 	duration("CACHE_STALE_IF_ERROR", &c.CacheStaleIfError, true)
 	duration("CACHE_NOT_FOUND_TTL", &c.CacheNotFoundTTL, true)
+	duration("REFRESH_MIN_INTERVAL", &c.RefreshMinInterval, true)
+	if v, ok := get("REFRESH_MIN_INTERVAL"); ok && c.RefreshMinInterval > c.CacheTTL {
+		// A floor above the TTL would never apply: every value is read
+		// again at its TTL first.
+		fail("REFRESH_MIN_INTERVAL", v, fmt.Errorf("must be at most CACHE_TTL (%s)", c.CacheTTL))
+	}
 	integer("CACHE_MAX_ENTRIES", &c.CacheMaxEntries, 1, 1_000_000)
 	// API Gateway caps payloads at 10 MB; Lambda's synchronous invoke at 6 MB.
 	integer("MAX_BODY_BYTES", &c.MaxBodyBytes, 2, 10<<20)
@@ -180,6 +194,27 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	// Lambda refuses a synchronous answer over 6 MB (6,291,456 bytes).
 	integer("MAX_RESPONSE_BYTES", &c.MaxResponseBytes, 1024, 6<<20)
 
+	if v, ok := get("PREFETCH_SECRETS"); ok {
+		for a := range strings.SplitSeq(v, ",") {
+			a = strings.TrimSpace(a)
+			if a == "" {
+				continue
+			}
+			if _, err := mask.ParseARN(a); err != nil {
+				fail("PREFETCH_SECRETS", a, fmt.Errorf("not a secret ARN: %w", err))
+				continue
+			}
+			// Caller rules do not apply at init (there is no caller);
+			// the allowlist does.
+			if c.Allowlist != nil && !c.Allowlist.Match(a) {
+				fail("PREFETCH_SECRETS", a, errors.New("outside SECRET_ARN_ALLOWLIST"))
+				continue
+			}
+			if !slices.Contains(c.PrefetchSecrets, a) {
+				c.PrefetchSecrets = append(c.PrefetchSecrets, a)
+			}
+		}
+	}
 	if v, ok := get("LOG_LEVEL"); ok {
 		l, err := ParseLogLevel(v)
 		if err != nil {

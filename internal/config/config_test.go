@@ -20,18 +20,19 @@ func env(vars map[string]string) func(string) (string, bool) {
 
 func defaults() config.Config {
 	return config.Config{
-		CacheTTL:          5 * time.Minute,
-		CacheMaxEntries:   1000,
-		CacheStaleIfError: 15 * time.Minute,
-		CacheNotFoundTTL:  5 * time.Second,
-		MaxBodyBytes:      1048576,
-		MaxMasks:          1000,
-		MaxDepth:          64,
-		MaxStringBytes:    256 << 10,
-		MaxSecrets:        100,
-		MaxResponseBytes:  6<<20 - 4<<10,
-		MetricsNamespace:  "maskresolver",
-		LogLevel:          slog.LevelInfo,
+		CacheTTL:           5 * time.Minute,
+		CacheMaxEntries:    1000,
+		CacheStaleIfError:  15 * time.Minute,
+		CacheNotFoundTTL:   5 * time.Second,
+		RefreshMinInterval: time.Second,
+		MaxBodyBytes:       1048576,
+		MaxMasks:           1000,
+		MaxDepth:           64,
+		MaxStringBytes:     256 << 10,
+		MaxSecrets:         100,
+		MaxResponseBytes:   6<<20 - 4<<10,
+		MetricsNamespace:   "maskresolver",
+		LogLevel:           slog.LevelInfo,
 	}
 }
 
@@ -76,6 +77,16 @@ func TestLoad(t *testing.T) {
 			c.CacheTTL, c.CacheStaleIfError, c.CacheNotFoundTTL = 0, 0, 0
 		}},
 		{name: "not-found TTL", vars: map[string]string{"CACHE_NOT_FOUND_TTL": "30s"}, want: func(c *config.Config) { c.CacheNotFoundTTL = 30 * time.Second }},
+		{name: "refresh interval", vars: map[string]string{"REFRESH_MIN_INTERVAL": "250ms", "CACHE_TTL": "1s"}, want: func(c *config.Config) {
+			c.RefreshMinInterval, c.CacheTTL = 250*time.Millisecond, time.Second
+		}},
+		{name: "prefetch", vars: map[string]string{
+			"PREFETCH_SECRETS":     " arn:aws:secretsmanager:us-east-1:137149879143:secret:a-AbCdEf,,arn:aws:secretsmanager:eu-west-1:137149879143:secret:b , arn:aws:secretsmanager:us-east-1:137149879143:secret:a-AbCdEf",
+			"SECRET_ARN_ALLOWLIST": "arn:aws:secretsmanager:*:137149879143:secret:*",
+		}, want: func(c *config.Config) {
+			c.Allowlist = config.Patterns{"arn:aws:secretsmanager:*:137149879143:secret:*"}
+			c.PrefetchSecrets = []string{"arn:aws:secretsmanager:us-east-1:137149879143:secret:a-AbCdEf", "arn:aws:secretsmanager:eu-west-1:137149879143:secret:b"}
+		}},
 		{name: "limits", vars: map[string]string{"MAX_BODY_BYTES": "6291456", "MAX_MASKS": "1", "MAX_DEPTH": " 3 ", "MAX_RESPONSE_BYTES": "4096"}, want: func(c *config.Config) {
 			c.MaxBodyBytes, c.MaxMasks, c.MaxDepth, c.MaxResponseBytes = 6<<20, 1, 3, 4096
 		}},
@@ -120,6 +131,12 @@ func TestLoadErrors(t *testing.T) {
 		{name: "body size too large", vars: map[string]string{"MAX_BODY_BYTES": "99999999999999999999"}, wantIn: []string{"MAX_BODY_BYTES"}},
 		{name: "no masks", vars: map[string]string{"MAX_MASKS": "0"}, wantIn: []string{"MAX_MASKS"}},
 		{name: "negative depth", vars: map[string]string{"MAX_DEPTH": "-1"}, wantIn: []string{"MAX_DEPTH"}},
+		{name: "refresh interval above the TTL", vars: map[string]string{"REFRESH_MIN_INTERVAL": "10m"}, wantIn: []string{"REFRESH_MIN_INTERVAL", "at most CACHE_TTL"}},
+		{name: "prefetch of a name", vars: map[string]string{"PREFETCH_SECRETS": "prod/db"}, wantIn: []string{"PREFETCH_SECRETS", "prod/db", "not a secret ARN"}},
+		{name: "prefetch outside the allowlist", vars: map[string]string{
+			"PREFETCH_SECRETS":     "arn:aws:secretsmanager:us-east-1:999999999999:secret:other",
+			"SECRET_ARN_ALLOWLIST": "arn:aws:secretsmanager:*:137149879143:secret:*",
+		}, wantIn: []string{"PREFETCH_SECRETS", "999999999999", "outside SECRET_ARN_ALLOWLIST"}},
 		{name: "response limit above Lambda's", vars: map[string]string{"MAX_RESPONSE_BYTES": "6291457"}, wantIn: []string{"MAX_RESPONSE_BYTES", "between 1024 and 6291456"}},
 		{name: "unknown log level", vars: map[string]string{"LOG_LEVEL": "loud"}, wantIn: []string{"LOG_LEVEL", "loud", "debug, info, warn or error"}},
 		{name: "allowlist of a name", vars: map[string]string{"SECRET_ARN_ALLOWLIST": "prod-secret"}, wantIn: []string{"SECRET_ARN_ALLOWLIST", "prod-secret", "arn:"}},

@@ -41,7 +41,7 @@ func FuzzAmplification(f *testing.F) {
 
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		res, err := r.Resolve(t.Context(), body, nil)
+		res, err := r.Resolve(t.Context(), body, resolve.Params{})
 		var out []byte
 		if err == nil {
 			out = res.AppendJSON(make([]byte, 0, res.Size()))

@@ -15,7 +15,7 @@ import (
 // warmStore answers every ARN from memory, like a warm cache.
 type warmStore map[string]*secrets.Secret
 
-func (w warmStore) Get(_ context.Context, arns []string) ([]secrets.Result, secrets.Stats) {
+func (w warmStore) Get(_ context.Context, arns []string, _ secrets.Freshness) ([]secrets.Result, secrets.Stats) {
 	out := make([]secrets.Result, len(arns))
 	for i, a := range arns {
 		out[i].Secret = w[a]
@@ -58,7 +58,7 @@ func benchResolve(b *testing.B, size, masks, nSecrets int) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(body)))
 		for b.Loop() {
-			res, err := r.Resolve(context.Background(), body, nil)
+			res, err := r.Resolve(context.Background(), body, resolve.Params{})
 			if err != nil || res.Failed > 0 {
 				b.Fatal(err, res.Failed)
 			}

@@ -53,7 +53,7 @@ func TestResponseBudget(t *testing.T) {
 			if strings.HasPrefix(tt.name, "a dry run") {
 				req = []byte(`{"connection":` + tt.conn + `,"dry_run":true}`)
 			}
-			res, err := r.Resolve(t.Context(), req, nil)
+			res, err := r.Resolve(t.Context(), req, resolve.Params{})
 			var re *resolve.RequestError
 			switch {
 			case tt.refused && (!errors.As(err, &re) || re.Code != resolve.CodeResponseTooLarge):

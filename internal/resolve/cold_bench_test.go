@@ -107,7 +107,7 @@ func benchCold(b *testing.B, size, masks, nSecrets int) {
 		r := resolve.New(st, resolve.WithMaxMasks(masks+1))
 		sm.ResetCalls()
 		for b.Loop() {
-			res, err := r.Resolve(context.Background(), body, nil)
+			res, err := r.Resolve(context.Background(), body, resolve.Params{})
 			if err != nil || res.Failed > 0 {
 				b.Fatal(err, res.AppendJSON(nil))
 			}

@@ -61,6 +61,10 @@ func (m *MaskResult) appendJSON(dst []byte, status string) []byte {
 	if status != "" {
 		dst = append(dst, `,"status":"`...)
 		dst = append(dst, status...)
+		if m.VersionID != "" {
+			dst = append(dst, `","version_id":"`...)
+			dst = appendString(dst, m.VersionID)
+		}
 		return append(dst, `"}`...)
 	}
 	dst = append(dst, `,"code":"`...)
@@ -75,7 +79,7 @@ func (r *Result) Size() int {
 	n := len(r.connection) + 64
 	for i := range r.Masks {
 		m := &r.Masks[i]
-		n += len(m.Path) + len(m.Key) + len(m.ARN) + len(m.Message) + 80
+		n += len(m.Path) + len(m.Key) + len(m.ARN) + len(m.Message) + len(m.VersionID) + 96
 	}
 	return n
 }

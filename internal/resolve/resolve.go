@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/maskresolver/maskresolver/internal/mask"
 	"github.com/maskresolver/maskresolver/internal/secrets"
@@ -41,7 +42,7 @@ func (e *RequestError) Error() string { return string(e.Code) + ": " + e.Message
 
 // Store is what the resolver needs of internal/secrets.
 type Store interface {
-	Get(ctx context.Context, arns []string) ([]secrets.Result, secrets.Stats)
+	Get(ctx context.Context, arns []string, f secrets.Freshness) ([]secrets.Result, secrets.Stats)
 }
 
 var _ Store = (*secrets.Store)(nil)
@@ -105,11 +106,25 @@ func New(store Store, opts ...Option) *Resolver {
 // for this request. nil allows every ARN.
 type Allow func(secretARN string) bool
 
+// Params is what a request brings besides its body.
+type Params struct {
+	// Allow decides which secrets the caller may resolve; nil allows all.
+	Allow Allow
+	// MaxAge, when MaxAgeSet, is the max-age of the request's
+	// Cache-Control header (no-cache is 0); the smaller of it and the
+	// body's max_age applies (SPEC §8).
+	MaxAge    time.Duration
+	MaxAgeSet bool
+}
+
 // MaskResult is the outcome for one mask, in payload order.
 type MaskResult struct {
 	Path string // RFC 6901 pointer to the string that held the mask
 	Key  string
 	ARN  string // as written in the mask; empty for an invalid mask
+	// VersionID is the VersionId of the value used, on resolved and
+	// verified masks.
+	VersionID string
 	// Code is empty when the mask resolved (or verified, on a dry run).
 	Code    Code
 	Message string
@@ -118,6 +133,8 @@ type MaskResult struct {
 // Result is the outcome of a request that was understood.
 type Result struct {
 	DryRun bool
+	// MaxAge is the freshness the request asked for (body and header).
+	MaxAge secrets.Freshness
 	Masks  []MaskResult
 	// Failed counts masks with a Code; when non-zero no value is returned.
 	Failed int
@@ -128,10 +145,11 @@ type Result struct {
 	connection []byte // the payload to return: rewritten, or as sent
 }
 
-// Resolve parses body, the request object {"connection": …, "dry_run": …},
-// reads the secrets its masks name and returns the outcome. A request the
-// contract rejects as a whole is a *RequestError.
-func (r *Resolver) Resolve(ctx context.Context, body []byte, allow Allow) (*Result, error) {
+// Resolve parses body, the request object {"connection": …, "dry_run": …,
+// "max_age": …}, reads the secrets its masks name and returns the outcome.
+// A request the contract rejects as a whole is a *RequestError.
+func (r *Resolver) Resolve(ctx context.Context, body []byte, p Params) (*Result, error) {
+	allow := p.Allow
 	sc := scanner{buf: body, maxDepth: r.maxDepth, maxMasks: r.maxMasks, maxString: r.maxStringBytes}
 	_, endParse := xtrace.Start(ctx, "parse")
 	connStart, connEnd, dryRun, err := sc.request()
@@ -144,6 +162,12 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, allow Allow) (*Resu
 		return nil, &RequestError{Code: CodeInvalidRequest, Message: err.Error()}
 	}
 	res := &Result{DryRun: dryRun, Masks: make([]MaskResult, len(sc.matches))}
+	if sc.maxAgeSet {
+		res.MaxAge = secrets.Freshness{MaxAge: sc.maxAge, Bounded: true}
+	}
+	if p.MaxAgeSet && (!res.MaxAge.Bounded || p.MaxAge < res.MaxAge.MaxAge) {
+		res.MaxAge = secrets.Freshness{MaxAge: p.MaxAge, Bounded: true}
+	}
 
 	// Name each mask's secret once; look up each secret once.
 	index := make(map[string]int)
@@ -188,7 +212,7 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, allow Allow) (*Resu
 
 	var got []secrets.Result
 	if len(arns) > 0 {
-		got, res.Stats = r.store.Get(ctx, arns)
+		got, res.Stats = r.store.Get(ctx, arns, res.MaxAge)
 	}
 	// The ARN as written was allowed; the secret Secrets Manager answered
 	// with must be too. A partial ARN whose name happens to end in "-" and
@@ -212,6 +236,9 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, allow Allow) (*Resu
 			mr.Code, mr.Message = CodeSecretNotAllowed, "Secrets Manager answered with a secret outside the secrets this caller may resolve"
 		default:
 			values[i], mr.Code, mr.Message = lookup(got[slot[i]], mr.Key)
+			if mr.Code == "" {
+				mr.VersionID = got[slot[i]].Secret.VersionID
+			}
 		}
 		if mr.Code != "" {
 			res.Failed++
@@ -282,7 +309,8 @@ func rewrite(conn []byte, base int, holders []holder, matches []mask.Match, valu
 }
 
 // request scans the request object: exactly the members "connection"
-// (required, any JSON value) and "dry_run" (optional boolean), once each.
+// (required, any JSON value), "dry_run" (optional boolean) and "max_age"
+// (optional non-negative integer), once each.
 func (s *scanner) request() (connStart, connEnd int, dryRun bool, err error) {
 	s.skipSpace()
 	if s.pos >= len(s.buf) || s.buf[s.pos] != '{' {
@@ -292,7 +320,7 @@ func (s *scanner) request() (connStart, connEnd int, dryRun bool, err error) {
 		return 0, 0, false, s.errorf("the body is not a JSON object")
 	}
 	s.pos++
-	seenConn, seenDry := false, false
+	seenConn, seenDry, seenMaxAge := false, false, false
 	s.skipSpace()
 	if s.pos < len(s.buf) && s.buf[s.pos] == '}' {
 		s.pos++
@@ -336,10 +364,15 @@ func (s *scanner) request() (connStart, connEnd int, dryRun bool, err error) {
 				default:
 					return 0, 0, false, s.errorf(`"dry_run" must be true or false`)
 				}
-			case string(name) == "connection" || string(name) == "dry_run":
+			case string(name) == "max_age" && !seenMaxAge:
+				seenMaxAge = true
+				if err := s.maxAgeMember(); err != nil {
+					return 0, 0, false, err
+				}
+			case string(name) == "connection" || string(name) == "dry_run" || string(name) == "max_age":
 				return 0, 0, false, s.errorf("duplicate member %q", name)
 			default:
-				return 0, 0, false, s.errorf("unknown member %s (expected \"connection\" and optional \"dry_run\")", truncQuote(name))
+				return 0, 0, false, s.errorf("unknown member %s (expected \"connection\" and optional \"dry_run\" and \"max_age\")", truncQuote(name))
 			}
 			s.skipSpace()
 			if s.pos >= len(s.buf) {
@@ -364,6 +397,32 @@ func (s *scanner) request() (connStart, connEnd int, dryRun bool, err error) {
 		return 0, 0, false, &syntaxError{offset: 0, msg: `the request has no "connection" member`}
 	}
 	return connStart, connEnd, dryRun, nil
+}
+
+// maxMaxAge caps max_age: any larger value asks for nothing more, since
+// CACHE_TTL bounds every value's age anyway.
+const maxMaxAge = 1 << 31
+
+// maxAgeMember scans the value of "max_age":
+//
+//	MaxAge := [0-9]+   (a JSON integer: no sign, fraction or exponent)
+func (s *scanner) maxAgeMember() error {
+	bad := s.errorf(`"max_age" must be a non-negative integer number of seconds`)
+	start := s.pos
+	n := 0
+	for s.pos < len(s.buf) && s.buf[s.pos] >= '0' && s.buf[s.pos] <= '9' {
+		n = min(n*10+int(s.buf[s.pos]-'0'), maxMaxAge)
+		s.pos++
+	}
+	digits := s.pos - start
+	switch {
+	case digits == 0, digits > 1 && s.buf[start] == '0':
+		return bad
+	case s.pos < len(s.buf) && (s.buf[s.pos] == '.' || s.buf[s.pos] == 'e' || s.buf[s.pos] == 'E'):
+		return bad
+	}
+	s.maxAge, s.maxAgeSet = time.Duration(n)*time.Second, true
+	return nil
 }
 
 func truncQuote(b []byte) string {

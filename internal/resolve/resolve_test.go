@@ -27,6 +27,7 @@ type memStore struct {
 	secrets map[string]*secrets.Secret
 	errs    map[string]*secrets.Error
 	asked   [][]string
+	fresh   []secrets.Freshness
 }
 
 func newMemStore() *memStore {
@@ -44,10 +45,11 @@ func newMemStore() *memStore {
 	}
 }
 
-func (s *memStore) Get(_ context.Context, arns []string) ([]secrets.Result, secrets.Stats) {
+func (s *memStore) Get(_ context.Context, arns []string, f secrets.Freshness) ([]secrets.Result, secrets.Stats) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.asked = append(s.asked, append([]string(nil), arns...))
+	s.fresh = append(s.fresh, f)
 	out := make([]secrets.Result, len(arns))
 	for i, a := range arns {
 		if e, ok := s.errs[a]; ok {
@@ -120,7 +122,7 @@ func TestResolveSuccess(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			res, err := resolve.New(newMemStore()).Resolve(context.Background(), body(tt.conn), nil)
+			res, err := resolve.New(newMemStore()).Resolve(context.Background(), body(tt.conn), resolve.Params{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -142,7 +144,7 @@ func TestResolveMaskList(t *testing.T) {
 	t.Parallel()
 	store := newMemStore()
 	conn := `{"a/b":{"c~d":["x","` + m("username", jiraARN) + m("username", jiraARN) + `"]},"e":"` + m("api.token", jiraARN) + `"}`
-	res, err := resolve.New(store).Resolve(context.Background(), body(conn), nil)
+	res, err := resolve.New(store).Resolve(context.Background(), body(conn), resolve.Params{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +164,7 @@ func TestResolveMaskList(t *testing.T) {
 func TestResolveDryRun(t *testing.T) {
 	t.Parallel()
 	conn := `{"s" : "` + m("username", jiraARN) + `", "n":1.0}`
-	res, err := resolve.New(newMemStore()).Resolve(context.Background(), []byte(`{"dry_run":true,"connection":`+conn+`}`), nil)
+	res, err := resolve.New(newMemStore()).Resolve(context.Background(), []byte(`{"dry_run":true,"connection":`+conn+`}`), resolve.Params{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +190,7 @@ func TestResolveFailures(t *testing.T) {
 		`"denied":"` + m("k", "arn:aws:secretsmanager:us-west-2:137149879143:secret:other") + `"}`
 	store := newMemStore()
 	allow := func(arn string) bool { return !strings.Contains(arn, "us-west-2") }
-	res, err := resolve.New(store).Resolve(context.Background(), body(conn), allow)
+	res, err := resolve.New(store).Resolve(context.Background(), body(conn), resolve.Params{Allow: allow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +266,7 @@ func TestResolveRequestErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := r.Resolve(context.Background(), []byte(tt.body), nil)
+			_, err := r.Resolve(context.Background(), []byte(tt.body), resolve.Params{})
 			re, ok := err.(*resolve.RequestError)
 			if !ok || re.Code != tt.code || re.Message == "" {
 				t.Fatalf("err = %v, want %s", err, tt.code)
@@ -277,7 +279,7 @@ func TestMaxDepthBoundary(t *testing.T) {
 	t.Parallel()
 	r := resolve.New(newMemStore(), resolve.WithMaxDepth(2))
 	for conn, ok := range map[string]bool{`1`: true, `[]`: true, `[[]]`: true, `[[[]]]`: false, `{"a":{"b":{}}}`: false, `{"a":{"b":1}}`: true} {
-		_, err := r.Resolve(context.Background(), body(conn), nil)
+		_, err := r.Resolve(context.Background(), body(conn), resolve.Params{})
 		if (err == nil) != ok {
 			t.Errorf("depth of %s: err = %v, want ok=%v", conn, err, ok)
 		}
@@ -294,7 +296,7 @@ func FuzzResolve(f *testing.F) {
 	f.Add([]byte(`{"connection":[[[[[]]]]]}`))
 	r := resolve.New(newMemStore(), resolve.WithMaxDepth(8))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		res, err := r.Resolve(context.Background(), in, nil)
+		res, err := r.Resolve(context.Background(), in, resolve.Params{})
 		if err != nil {
 			return
 		}

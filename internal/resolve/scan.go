@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -61,6 +62,10 @@ type seg struct {
 // that hold masks. It never builds a tree: positions into buf are all it
 // keeps, and pointers are built only for strings that hold masks.
 type scanner struct {
+	// maxAge is the request's "max_age" member, when maxAgeSet.
+	maxAge    time.Duration
+	maxAgeSet bool
+
 	buf      []byte
 	pos      int
 	maxDepth int

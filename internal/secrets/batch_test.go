@@ -31,7 +31,7 @@ func TestBatchCallCount(t *testing.T) {
 			f := newFixture(t)
 			arns := putN(t, f, "us-east-1", n)
 			f.sm.ResetCalls()
-			res, st := f.store.Get(t.Context(), arns)
+			res, st := f.store.Get(t.Context(), arns, Freshness{})
 			for i, r := range res {
 				if r.Err != nil {
 					t.Fatalf("%s: %v", arns[i], r.Err)
@@ -45,7 +45,7 @@ func TestBatchCallCount(t *testing.T) {
 				t.Errorf("%d secrets: %d batch calls, %d in all, Stats.Calls %d; want %d", n, got, f.sm.Calls(""), st.Calls, want)
 			}
 			f.sm.ResetCalls()
-			if _, st := f.store.Get(t.Context(), arns); f.sm.Calls("") != 0 || st.Hits != n {
+			if _, st := f.store.Get(t.Context(), arns, Freshness{}); f.sm.Calls("") != 0 || st.Hits != n {
 				t.Errorf("within the TTL: %d calls, %d hits; want 0 and %d", f.sm.Calls(""), st.Hits, n)
 			}
 		})
@@ -59,7 +59,7 @@ func TestBatchPerRegion(t *testing.T) {
 	arns := append(putN(t, f, "us-east-1", 3), putN(t, f, "eu-west-1", 25)...)
 	arns = append(arns, putN(t, f, "ap-southeast-2", 1)...)
 	f.sm.ResetCalls()
-	res, st := f.store.Get(t.Context(), arns)
+	res, st := f.store.Get(t.Context(), arns, Freshness{})
 	for i, r := range res {
 		if r.Err != nil || r.Secret.ARN != arns[i] {
 			t.Fatalf("result %d: %+v", i, r)
@@ -85,7 +85,7 @@ func TestBatchErrorsMapBack(t *testing.T) {
 	f.sm.Inject(smfake.Fault{Op: "BatchGetSecretValue", SecretID: arns[1], Code: "DecryptionFailure"})
 	f.sm.Inject(smfake.Fault{Op: "BatchGetSecretValue", SecretID: arns[2], Code: "AccessDeniedException"})
 	ids := []string{arns[0], arns[1], arns[2], partial, deleted, missing}
-	res, _ := f.store.Get(t.Context(), ids)
+	res, _ := f.store.Get(t.Context(), ids, Freshness{})
 	want := []Code{"", CodeDecryptionFailure, CodeAccessDenied, "", CodeNotFound, CodeNotFound}
 	for i, r := range res {
 		var got Code
@@ -111,7 +111,7 @@ func TestBatchDeniedFallsBack(t *testing.T) {
 	f := newFixture(t)
 	arns := putN(t, f, "us-east-1", 5)
 	f.sm.Inject(smfake.Fault{Op: "BatchGetSecretValue", Code: "AccessDeniedException"})
-	res, st := f.store.Get(t.Context(), arns[:3])
+	res, st := f.store.Get(t.Context(), arns[:3], Freshness{})
 	for i, r := range res {
 		if r.Err != nil {
 			t.Fatalf("%s: %v", arns[i], r.Err)
@@ -121,7 +121,7 @@ func TestBatchDeniedFallsBack(t *testing.T) {
 		t.Errorf("first request: %d batch + %d single calls (Stats %d); want 1 + 3", b, g, st.Calls)
 	}
 	f.sm.ResetCalls()
-	if res, _ := f.store.Get(t.Context(), arns[3:]); res[0].Err != nil || res[1].Err != nil {
+	if res, _ := f.store.Get(t.Context(), arns[3:], Freshness{}); res[0].Err != nil || res[1].Err != nil {
 		t.Fatalf("second request: %+v", res)
 	}
 	if b, g := f.sm.Calls("BatchGetSecretValue"), f.sm.Calls("GetSecretValue"); b != 0 || g != 2 {
@@ -137,7 +137,7 @@ func TestBatchThrottledMovesToSingleReads(t *testing.T) {
 	f := newFixture(t)
 	arns := putN(t, f, "us-east-1", 9)
 	f.sm.Inject(smfake.Fault{Op: "BatchGetSecretValue", Code: "ThrottlingException", Times: 1})
-	res, st := f.store.Get(t.Context(), arns[:3])
+	res, st := f.store.Get(t.Context(), arns[:3], Freshness{})
 	for i, r := range res {
 		if r.Err != nil {
 			t.Errorf("%s: %v", arns[i], r.Err)
@@ -149,7 +149,7 @@ func TestBatchThrottledMovesToSingleReads(t *testing.T) {
 
 	f.sm.ResetCalls()
 	f.clock.Add(batchPause - time.Millisecond)
-	if res, _ := f.store.Get(t.Context(), arns[3:6]); res[0].Err != nil {
+	if res, _ := f.store.Get(t.Context(), arns[3:6], Freshness{}); res[0].Err != nil {
 		t.Fatal(res[0].Err)
 	}
 	if b, g := f.sm.Calls("BatchGetSecretValue"), f.sm.Calls("GetSecretValue"); b != 0 || g != 3 {
@@ -158,7 +158,7 @@ func TestBatchThrottledMovesToSingleReads(t *testing.T) {
 
 	f.sm.ResetCalls()
 	f.clock.Add(time.Millisecond)
-	if res, _ := f.store.Get(t.Context(), arns[6:]); res[0].Err != nil {
+	if res, _ := f.store.Get(t.Context(), arns[6:], Freshness{}); res[0].Err != nil {
 		t.Fatal(res[0].Err)
 	}
 	if b, g := f.sm.Calls("BatchGetSecretValue"), f.sm.Calls("GetSecretValue"); b != 1 || g != 0 {
@@ -173,7 +173,7 @@ func TestBatchWholeCallUnavailable(t *testing.T) {
 	f := newFixture(t)
 	arns := putN(t, f, "us-east-1", 3)
 	f.sm.Inject(smfake.Fault{Op: "BatchGetSecretValue", Code: "InternalServiceError"})
-	res, _ := f.store.Get(t.Context(), arns)
+	res, _ := f.store.Get(t.Context(), arns, Freshness{})
 	for i, r := range res {
 		if r.Err == nil || r.Err.Code != CodeUpstream || !r.Err.Transient {
 			t.Errorf("%s: %+v, want a transient UpstreamError", arns[i], r.Err)
@@ -193,7 +193,7 @@ func TestBatchConcurrentOverlap(t *testing.T) {
 	for g := range 50 {
 		wg.Go(func() {
 			lo := g % 10
-			res, _ := f.store.Get(t.Context(), arns[lo:lo+21])
+			res, _ := f.store.Get(t.Context(), arns[lo:lo+21], Freshness{})
 			for _, r := range res {
 				if r.Err != nil {
 					t.Error(r.Err)

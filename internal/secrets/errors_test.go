@@ -60,7 +60,7 @@ func TestClassifyThroughSDK(t *testing.T) {
 			if tt.short {
 				ctx = shortContext(t)
 			}
-			res, st := f.store.Get(ctx, []string{dbARN})
+			res, st := f.store.Get(ctx, []string{dbARN}, Freshness{})
 			e := res[0].Err
 			if e == nil {
 				t.Fatalf("no error; Secret = %+v", res[0].Secret)
@@ -116,7 +116,7 @@ func TestClassifyDeletedDescribeFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.sm.Inject(smfake.Fault{Op: "DescribeSecret", Code: "AccessDeniedException"})
-	res, _ := f.store.Get(t.Context(), []string{dbARN})
+	res, _ := f.store.Get(t.Context(), []string{dbARN}, Freshness{})
 	if e := res[0].Err; e == nil || e.Code != CodeUpstream || e.Transient {
 		t.Errorf("err = %+v, want a non-transient %s", e, CodeUpstream)
 	}

@@ -39,7 +39,7 @@ func ExampleNew() {
 
 	missing := "arn:aws:secretsmanager:us-east-1:137149879143:secret:gone"
 	for range 2 {
-		results, stats := store.Get(context.Background(), []string{arn, missing})
+		results, stats := store.Get(context.Background(), []string{arn, missing}, secrets.Freshness{})
 		key, _ := results[0].Secret.Lookup("prod.jira.secret.key")
 		port, _ := results[0].Secret.Lookup("db.port")
 		fmt.Println(key, port, results[1].Err.Code, results[1].Err.Message())

@@ -114,7 +114,7 @@ func (f *fixture) put(t *testing.T, arn string, value *string) string {
 // get reads one secret and fails the test on an error.
 func (f *fixture) get(t *testing.T, arn string) (*Secret, Stats) {
 	t.Helper()
-	res, st := f.store.Get(t.Context(), []string{arn})
+	res, st := f.store.Get(t.Context(), []string{arn}, Freshness{})
 	if res[0].Err != nil {
 		t.Fatalf("Get(%s): %v", arn, res[0].Err)
 	}

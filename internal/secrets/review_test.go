@@ -19,7 +19,7 @@ func TestBatchFullAndPartialARN(t *testing.T) {
 	f := newFixture(t)
 	full := f.put(t, "arn:aws:secretsmanager:us-east-1:123456789012:secret:twice", aws.String(`{"k":"v"}`))
 	partial := full[:len(full)-7]
-	res, st := f.store.Get(t.Context(), []string{full, partial})
+	res, st := f.store.Get(t.Context(), []string{full, partial}, Freshness{})
 	for i, r := range res {
 		if r.Err != nil || r.Secret.ARN != full {
 			t.Errorf("id %d: %+v", i, r)
@@ -52,7 +52,7 @@ func TestAny5xxIsTransient(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, _ := st.Get(context.Background(), []string{"arn:aws:secretsmanager:us-east-1:123456789012:secret:five"})
+		res, _ := st.Get(context.Background(), []string{"arn:aws:secretsmanager:us-east-1:123456789012:secret:five"}, Freshness{})
 		srv.Close()
 		if e := res[0].Err; e == nil || !e.Transient || e.Code != CodeUpstream {
 			t.Errorf("HTTP %d %q: %+v, want a transient UpstreamError", tc.status, tc.code, e)
@@ -74,7 +74,7 @@ func TestReadPanicIsContained(t *testing.T) {
 	start := time.Now()
 	arns := []string{"arn:aws:secretsmanager:us-east-1:123456789012:secret:a", "arn:aws:secretsmanager:us-east-1:123456789012:secret:b"}
 	for _, ids := range [][]string{arns, arns[:1]} {
-		res, _ := st.Get(ctx, ids)
+		res, _ := st.Get(ctx, ids, Freshness{})
 		for _, r := range res {
 			if r.Err == nil || r.Err.Code != CodeUpstream {
 				t.Errorf("%+v, want UpstreamError", r)

@@ -33,6 +33,9 @@ type Secret struct {
 	// ARN is the full ARN Secrets Manager answered with.
 	ARN  string
 	Kind Kind
+	// VersionID is the VersionId Secrets Manager answered with: which
+	// version the value is, without being a secret itself.
+	VersionID string
 	// fields holds each top-level member rendered as SPEC §2 says: a JSON
 	// string as its text, anything else as its compact JSON literal.
 	fields map[string]string

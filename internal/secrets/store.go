@@ -39,17 +39,21 @@ const (
 	// no Secrets Manager calls (and no share of the account's quota),
 	// short enough that a secret created just after is soon found.
 	DefaultNotFoundTTL = 5 * time.Second
+	// DefaultRefreshMinInterval floors a request's max_age: a value read
+	// at most this long ago counts as fresh, so a flood of max_age 0
+	// costs at most one read per secret per interval.
+	DefaultRefreshMinInterval = time.Second
 	// ttlJitter is the largest share of the TTL taken off an entry's life, so
 	// that secrets read together do not all expire, and refresh, together.
 	ttlJitter = 0.1
 )
 
 type options struct {
-	ttl, staleIfError, notFoundTTL time.Duration
-	maxEntries                     int
-	newClient                      func(region string) API
-	now                            func() time.Time
-	logger                         *slog.Logger
+	ttl, staleIfError, notFoundTTL, refreshMin time.Duration
+	maxEntries                                 int
+	newClient                                  func(region string) API
+	now                                        func() time.Time
+	logger                                     *slog.Logger
 }
 
 // Option configures a Store.
@@ -69,6 +73,10 @@ func WithStaleIfError(d time.Duration) Option { return func(o *options) { o.stal
 // reads again every time.
 func WithNotFoundTTL(d time.Duration) Option { return func(o *options) { o.notFoundTTL = d } }
 
+// WithRefreshMinInterval sets how recent a value must be to count as
+// fresh whatever a request's max_age says (see Freshness).
+func WithRefreshMinInterval(d time.Duration) Option { return func(o *options) { o.refreshMin = d } }
+
 // WithClients replaces the per-region client factory (tests use it to count
 // or fake calls; production uses the SDK client built from aws.Config).
 func WithClients(f func(region string) API) Option { return func(o *options) { o.newClient = f } }
@@ -87,7 +95,7 @@ type Store struct {
 	// since every region a request names would otherwise cost one for good.
 	clients *lru.Cache[string, API]
 	cache   *lru.Cache[string, *entry]
-	// notFound remembers, until when, secrets Secrets Manager said do not
+	// notFound remembers when Secrets Manager said a secret does not
 	// exist. It is apart from cache so that made-up ARNs, which cost a
 	// caller nothing to invent, cannot push real secrets out.
 	notFound *lru.Cache[string, time.Time]
@@ -102,7 +110,24 @@ type Store struct {
 
 type entry struct {
 	secret  *Secret
+	read    time.Time // when Secrets Manager answered with it
 	expires time.Time
+}
+
+// Freshness is how recent a request wants its values (SPEC §8). The zero
+// value takes any value within CACHE_TTL.
+type Freshness struct {
+	// MaxAge, when Bounded, is the oldest a value served from memory may
+	// be; older values are read again. The store's refresh interval
+	// floors it, and CACHE_TTL still applies.
+	MaxAge  time.Duration
+	Bounded bool
+}
+
+// fresh reports whether a value read at read may answer a request with
+// freshness f at now.
+func (s *Store) fresh(f Freshness, read, now time.Time) bool {
+	return !f.Bounded || now.Sub(read) <= max(f.MaxAge, s.opts.refreshMin)
 }
 
 // New builds a Store. It makes no network call: clients are created per
@@ -113,6 +138,7 @@ func New(cfg aws.Config, opts ...Option) (*Store, error) {
 		maxEntries:   DefaultMaxEntries,
 		staleIfError: DefaultStaleIfError,
 		notFoundTTL:  DefaultNotFoundTTL,
+		refreshMin:   DefaultRefreshMinInterval,
 		now:          time.Now,
 		logger:       slog.New(slog.DiscardHandler),
 	}
@@ -161,6 +187,9 @@ type Stats struct {
 	// retrying or by moving a throttled batch's secrets to GetSecretValue:
 	// quota pressure the caller did not see as an error.
 	Throttles int
+	// Forced counts misses of values that were cached but older than the
+	// request's max_age.
+	Forced int
 }
 
 // Get returns a Result for each ARN, in order. arns must be unique: the
@@ -169,19 +198,26 @@ type Stats struct {
 // region, GetSecretValue for one — and a miss already being read for a
 // concurrent request joins that read. Reads stop at ctx's deadline; a read
 // still pending then is a CodeTimeout error.
-func (s *Store) Get(ctx context.Context, arns []string) ([]Result, Stats) {
+//
+// f bounds the age of values served from memory; a read forced by it that
+// fails is never answered with the older value.
+func (s *Store) Get(ctx context.Context, arns []string, f Freshness) ([]Result, Stats) {
 	results := make([]Result, len(arns))
 	var st Stats
 	_, endLookup := xtrace.Start(ctx, "cache lookup")
 	now := s.opts.now()
 	var misses []int
 	for i, arn := range arns {
-		if e, ok := s.cache.Get(arn); ok && now.Before(e.expires) {
-			results[i].Secret = e.secret
-			st.Hits++
-			continue
+		e, ok := s.cache.Get(arn)
+		if ok && now.Before(e.expires) {
+			if s.fresh(f, e.read, now) {
+				results[i].Secret = e.secret
+				st.Hits++
+				continue
+			}
+			st.Forced++
 		}
-		if err, ok := s.knownMissing(arn, now); ok {
+		if err, ok := s.knownMissing(arn, f, now); ok {
 			results[i].Err = err
 			st.Hits++
 			continue
@@ -199,7 +235,7 @@ func (s *Store) Get(ctx context.Context, arns []string) ([]Result, Stats) {
 	}()
 	ctx = fetchCtx
 	var n counters
-	joined := s.await(ctx, arns, misses, results, &n)
+	joined := s.await(ctx, arns, misses, results, f, &n)
 
 	// A read joined from another request ran under that request's
 	// deadline. If it ran out but ours has not, read again on our time,
@@ -211,12 +247,13 @@ func (s *Store) Get(ctx context.Context, arns []string) ([]Result, Stats) {
 		}
 	}
 	if len(again) > 0 {
-		s.await(ctx, arns, again, results, &n)
+		s.await(ctx, arns, again, results, f, &n)
 	}
 	st.Calls, st.Throttles = int(n.calls.Load()), int(n.throttles.Load())
 
 	for _, i := range misses {
-		if results[i].Err == nil || !results[i].Err.Transient {
+		// A value older than the caller accepts is no fallback either.
+		if results[i].Err == nil || !results[i].Err.Transient || f.Bounded {
 			continue
 		}
 		if sec, ok := s.stale(arns[i]); ok {
@@ -230,10 +267,10 @@ func (s *Store) Get(ctx context.Context, arns []string) ([]Result, Stats) {
 }
 
 // knownMissing answers for a secret Secrets Manager said, less than
-// notFoundTTL ago, does not exist.
-func (s *Store) knownMissing(arn string, now time.Time) (*Error, bool) {
-	until, ok := s.notFound.Get(arn)
-	if !ok || !now.Before(until) {
+// notFoundTTL ago (and fresh enough for f), does not exist.
+func (s *Store) knownMissing(arn string, f Freshness, now time.Time) (*Error, bool) {
+	read, ok := s.notFound.Get(arn)
+	if !ok || !now.Before(read.Add(s.opts.notFoundTTL)) || !s.fresh(f, read, now) {
 		return nil, false
 	}
 	return &Error{Code: CodeNotFound, ARN: arn, Err: errors.New("Secrets Manager answered ResourceNotFound within CACHE_NOT_FOUND_TTL")}, true
@@ -264,7 +301,7 @@ type call struct {
 // reading (and the cache has not meanwhile filled), joins the others, and
 // waits for all of them or ctx. It returns the indexes whose reads it
 // joined rather than led.
-func (s *Store) await(ctx context.Context, arns []string, idx []int, results []Result, n *counters) (joined []int) {
+func (s *Store) await(ctx context.Context, arns []string, idx []int, results []Result, f Freshness, n *counters) (joined []int) {
 	waits := make([]*call, len(idx))
 	var lead []string
 	var leadCalls []*call
@@ -277,13 +314,13 @@ func (s *Store) await(ctx context.Context, arns []string, idx []int, results []R
 			joined = append(joined, i)
 			continue
 		}
-		if e, ok := s.cache.Peek(arn); ok && now.Before(e.expires) {
+		if e, ok := s.cache.Peek(arn); ok && now.Before(e.expires) && s.fresh(f, e.read, now) {
 			c := &call{done: make(chan struct{}), res: Result{Secret: e.secret}}
 			close(c.done)
 			waits[k] = c
 			continue
 		}
-		if err, ok := s.knownMissing(arn, now); ok {
+		if err, ok := s.knownMissing(arn, f, now); ok {
 			c := &call{done: make(chan struct{}), res: Result{Err: err}}
 			close(c.done)
 			waits[k] = c
@@ -407,13 +444,15 @@ func (s *Store) guard(ctx context.Context, arns []string, cs []*call, read func(
 func (s *Store) finish(arn string, c *call, r Result) {
 	switch {
 	case r.Err == nil:
-		s.cache.Add(arn, &entry{secret: r.Secret, expires: s.opts.now().Add(s.jitteredTTL())})
+		now := s.opts.now()
+		s.cache.Add(arn, &entry{secret: r.Secret, read: now, expires: now.Add(s.jitteredTTL())})
+		s.notFound.Remove(arn)
 	case !r.Err.Transient:
 		// Secrets Manager has answered that the secret is gone, denied or
 		// unreadable: its old value may no longer stand in for it.
 		s.cache.Remove(arn)
 		if r.Err.Code == CodeNotFound && s.opts.notFoundTTL > 0 {
-			s.notFound.Add(arn, s.opts.now().Add(s.opts.notFoundTTL))
+			s.notFound.Add(arn, s.opts.now())
 		}
 	}
 	s.mu.Lock()
@@ -434,7 +473,7 @@ func (s *Store) fetch(ctx context.Context, client API, arn string, n *counters) 
 	if err != nil {
 		return Result{Err: s.failed(ctx, client, arn, err, rr, n)}
 	}
-	return Result{Secret: newSecret(out.ARN, out.SecretString)}
+	return Result{Secret: newSecret(out.ARN, out.VersionId, out.SecretString)}
 }
 
 // fetchBatch reads several secrets of one region with one
@@ -482,7 +521,7 @@ func (s *Store) fetchBatch(ctx context.Context, client API, region string, ids [
 	for _, v := range out.SecretValues {
 		for k := range ids {
 			if !done[k] && names(ids[k], aws.ToString(v.ARN)) {
-				results[k], done[k] = Result{Secret: newSecret(v.ARN, v.SecretString)}, true
+				results[k], done[k] = Result{Secret: newSecret(v.ARN, v.VersionId, v.SecretString)}, true
 			}
 		}
 	}
@@ -548,11 +587,15 @@ func (s *Store) failed(ctx context.Context, client API, arn string, err error, r
 
 // newSecret parses a read's value: a SecretString, or a binary secret when
 // there is none.
-func newSecret(arn, secretString *string) *Secret {
+func newSecret(arn, versionID, secretString *string) *Secret {
+	var sec *Secret
 	if secretString == nil {
-		return &Secret{ARN: aws.ToString(arn), Kind: Binary}
+		sec = &Secret{ARN: aws.ToString(arn), Kind: Binary}
+	} else {
+		sec = NewSecret(aws.ToString(arn), *secretString)
 	}
-	return NewSecret(aws.ToString(arn), *secretString)
+	sec.VersionID = aws.ToString(versionID)
+	return sec
 }
 
 // batchAllowed reports whether reads in region may use
@@ -599,4 +642,23 @@ func regionOf(arn string) string {
 		return ""
 	}
 	return parts[3]
+}
+
+// Prefetch reads arns into the cache before the first request
+// (PREFETCH_SECRETS), batched like any request's misses, under ctx's
+// deadline. It returns how many were read and the failed reads, each
+// naming its ARN and class; the store has logged each failure.
+func (s *Store) Prefetch(ctx context.Context, arns []string) (read int, failed []*Error) {
+	arns = slices.Clone(arns)
+	slices.Sort(arns)
+	arns = slices.Compact(arns)
+	res, _ := s.Get(ctx, arns, Freshness{})
+	for _, r := range res {
+		if r.Err != nil {
+			failed = append(failed, r.Err)
+			continue
+		}
+		read++
+	}
+	return read, failed
 }

@@ -139,7 +139,7 @@ func concurrentGets(t *testing.T, s *Store, n int, arn string) ([]Result, int) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			res, st := s.Get(t.Context(), []string{arn})
+			res, st := s.Get(t.Context(), []string{arn}, Freshness{})
 			results[i] = res[0]
 			calls.Add(int64(st.Calls))
 		})
@@ -214,7 +214,7 @@ func TestStoreGetMany(t *testing.T) {
 	f.get(t, arns[3])
 	f.sm.ResetCalls()
 
-	res, st := f.store.Get(t.Context(), arns)
+	res, st := f.store.Get(t.Context(), arns, Freshness{})
 	if len(res) != len(arns) {
 		t.Fatalf("%d results for %d ARNs", len(res), len(arns))
 	}
@@ -279,7 +279,7 @@ func TestStoreRegions(t *testing.T) {
 	f.put(t, euARN, aws.String(`{"where":"eu"}`))
 	gov := f.put(t, "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:prod/db-GoV001", aws.String(`{"where":"gov"}`))
 
-	res, _ := f.store.Get(t.Context(), []string{euARN})
+	res, _ := f.store.Get(t.Context(), []string{euARN}, Freshness{})
 	if res[0].Err != nil {
 		t.Fatal(res[0].Err)
 	}
@@ -289,7 +289,7 @@ func TestStoreRegions(t *testing.T) {
 	if got := f.signedRegions(); !slices.Equal(got, []string{"eu-west-1"}) {
 		t.Errorf("signed for %q, want eu-west-1 (the ARN's region, not the config's us-east-1)", got)
 	}
-	res, _ = f.store.Get(t.Context(), []string{dbARN, gov})
+	res, _ = f.store.Get(t.Context(), []string{dbARN, gov}, Freshness{})
 	for i, want := range []string{"us", "gov"} {
 		if res[i].Err != nil {
 			t.Fatal(res[i].Err)
@@ -328,7 +328,7 @@ func TestStoreClientPerRegion(t *testing.T) {
 			f.put(t, fmt.Sprintf("arn:aws:secretsmanager:us-east-1:123456789012:secret:u%d", i), aws.String("{}")),
 			f.put(t, fmt.Sprintf("arn:aws:secretsmanager:eu-west-1:123456789012:secret:e%d", i), aws.String("{}")))
 	}
-	res, _ := s.Get(t.Context(), arns)
+	res, _ := s.Get(t.Context(), arns, Freshness{})
 	for _, r := range res {
 		if r.Err != nil {
 			t.Fatal(r.Err)
@@ -337,11 +337,11 @@ func TestStoreClientPerRegion(t *testing.T) {
 	// LoadOrStore may build a spare client in a race, but only one is kept
 	// and used; what matters is that a warm Get builds none.
 	before := snapshot(built, &mu)
-	if _, st := s.Get(t.Context(), arns); st.Hits != len(arns) {
+	if _, st := s.Get(t.Context(), arns, Freshness{}); st.Hits != len(arns) {
 		t.Errorf("second Get: Stats = %+v, want all hits", st)
 	}
 	f.clock.Add(time.Hour)
-	s.Get(t.Context(), arns)
+	s.Get(t.Context(), arns, Freshness{})
 	if after := snapshot(built, &mu); after["us-east-1"] != before["us-east-1"] || after["eu-west-1"] != before["eu-west-1"] {
 		t.Errorf("clients built after warm-up: before %v, after %v", before, after)
 	}
@@ -399,7 +399,7 @@ func TestStoreStaleIfError(t *testing.T) {
 			if tt.short {
 				ctx = shortContext(t)
 			}
-			res, st := f.store.Get(ctx, []string{dbARN})
+			res, st := f.store.Get(ctx, []string{dbARN}, Freshness{})
 			if n := f.sm.SecretReads(dbARN); n != 2 && !tt.short {
 				t.Errorf("%d reads, want 2 (the refresh must be tried)", n)
 			}
@@ -443,11 +443,11 @@ func TestStoreNoStaleAfterDefinitiveFailure(t *testing.T) {
 
 			f.sm.Inject(smfake.Fault{Op: "GetSecretValue", Code: code, Times: 1})
 			f.sm.Inject(smfake.Fault{Op: "GetSecretValue", Code: "ThrottlingException", Times: 1})
-			if res, _ := f.store.Get(t.Context(), []string{dbARN}); res[0].Err == nil {
+			if res, _ := f.store.Get(t.Context(), []string{dbARN}, Freshness{}); res[0].Err == nil {
 				t.Fatalf("%s: served the stale value", code)
 			}
 			f.clock.Add(DefaultNotFoundTTL) // past the remembered SecretNotFound
-			res, st := f.store.Get(t.Context(), []string{dbARN})
+			res, st := f.store.Get(t.Context(), []string{dbARN}, Freshness{})
 			if res[0].Err == nil || res[0].Err.Code != CodeThrottled || st.Stale != 0 {
 				t.Errorf("throttled after %s: %+v, %+v; want Throttled and no stale value", code, res[0], st)
 			}
@@ -473,11 +473,11 @@ func TestStoreWaiterDeadline(t *testing.T) {
 
 	done := make(chan Result, 1)
 	go func() {
-		res, _ := f.store.Get(t.Context(), []string{dbARN})
+		res, _ := f.store.Get(t.Context(), []string{dbARN}, Freshness{})
 		done <- res[0]
 	}()
 	<-arrived // the request without a deadline leads the read
-	res, _ := f.store.Get(shortContext(t), []string{dbARN})
+	res, _ := f.store.Get(shortContext(t), []string{dbARN}, Freshness{})
 	if res[0].Err == nil || res[0].Err.Code != CodeTimeout {
 		t.Errorf("short waiter: %+v, want Timeout", res[0])
 	}
@@ -512,7 +512,7 @@ func TestStoreLeaderDeadline(t *testing.T) {
 	go func() {
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
-		res, _ := f.store.Get(ctx, []string{dbARN})
+		res, _ := f.store.Get(ctx, []string{dbARN}, Freshness{})
 		short <- res[0]
 	}()
 	select {
@@ -522,7 +522,7 @@ func TestStoreLeaderDeadline(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	res, _ := f.store.Get(ctx, []string{dbARN})
+	res, _ := f.store.Get(ctx, []string{dbARN}, Freshness{})
 	if r := <-short; r.Err == nil || r.Err.Code != CodeTimeout {
 		t.Errorf("short leader: %+v, want Timeout", r)
 	}
@@ -546,7 +546,7 @@ func TestClientsBounded(t *testing.T) {
 		arns = append(arns, "arn:aws:secretsmanager:"+region+":123456789012:secret:made-up-AbCdEf")
 	}
 	for chunk := range slices.Chunk(arns, 20) {
-		res, _ := f.store.Get(t.Context(), chunk)
+		res, _ := f.store.Get(t.Context(), chunk, Freshness{})
 		for _, r := range res {
 			if r.Err == nil || r.Err.Code != CodeNotFound {
 				t.Fatalf("%+v, want SecretNotFound", r)
@@ -570,25 +570,25 @@ func TestStoreNotFoundCached(t *testing.T) {
 	for i := range 100 {
 		madeUp = append(madeUp, fmt.Sprintf("arn:aws:secretsmanager:us-east-1:123456789012:secret:made-up-%03d-AbCdEf", i))
 	}
-	f.store.Get(t.Context(), real)
+	f.store.Get(t.Context(), real, Freshness{})
 	f.sm.ResetCalls()
-	res, st := f.store.Get(t.Context(), madeUp)
+	res, st := f.store.Get(t.Context(), madeUp, Freshness{})
 	if res[0].Err == nil || res[0].Err.Code != CodeNotFound || st.Calls != 5 {
 		t.Fatalf("made-up ARNs: %+v, %+v; want SecretNotFound in 5 batch calls", res[0], st)
 	}
 	f.clock.Add(4 * time.Second)
-	res, st = f.store.Get(t.Context(), madeUp)
+	res, st = f.store.Get(t.Context(), madeUp, Freshness{})
 	if res[99].Err == nil || res[99].Err.Code != CodeNotFound || st.Calls != 0 || st.Hits != 100 || f.sm.Calls("") != 5 {
 		t.Errorf("within the TTL: %+v, %+v, %d calls; want SecretNotFound from memory", res[99], st, f.sm.Calls(""))
 	}
-	if _, st := f.store.Get(t.Context(), real); st.Hits != 2 {
+	if _, st := f.store.Get(t.Context(), real, Freshness{}); st.Hits != 2 {
 		t.Errorf("the real secrets were pushed out of the cache: %+v", st)
 	}
 
 	// Created meanwhile: found once the TTL has passed.
 	created := f.put(t, madeUp[7], aws.String(dbValue))
 	f.clock.Add(time.Second)
-	res, _ = f.store.Get(t.Context(), []string{madeUp[7]})
+	res, _ = f.store.Get(t.Context(), []string{madeUp[7]}, Freshness{})
 	if res[0].Err != nil || res[0].Secret.ARN != created {
 		t.Errorf("after the TTL: %+v, want the secret created meanwhile", res[0])
 	}
@@ -597,10 +597,10 @@ func TestStoreNotFoundCached(t *testing.T) {
 	denied := "arn:aws:secretsmanager:us-east-1:123456789012:secret:denied-AbCdEf"
 	f.sm.Inject(smfake.Fault{Op: "GetSecretValue", SecretID: denied, Code: "AccessDeniedException", Times: 1})
 	f.put(t, denied, aws.String(dbValue))
-	if res, _ := f.store.Get(t.Context(), []string{denied}); res[0].Err == nil || res[0].Err.Code != CodeAccessDenied {
+	if res, _ := f.store.Get(t.Context(), []string{denied}, Freshness{}); res[0].Err == nil || res[0].Err.Code != CodeAccessDenied {
 		t.Fatalf("%+v, want AccessDenied", res[0])
 	}
-	if res, _ := f.store.Get(t.Context(), []string{denied}); res[0].Err != nil {
+	if res, _ := f.store.Get(t.Context(), []string{denied}, Freshness{}); res[0].Err != nil {
 		t.Errorf("after AccessDenied: %+v, want a fresh read", res[0].Err)
 	}
 }

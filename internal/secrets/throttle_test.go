@@ -23,7 +23,7 @@ func TestThrottledReadRetriedWithinDeadline(t *testing.T) {
 	f := newFixture(t)
 	arn := f.put(t, dbARN, aws.String(`{"password":"x"}`))
 	f.sm.Inject(smfake.Fault{Op: "GetSecretValue", Code: "ThrottlingException", Times: 4})
-	res, st := f.store.Get(deadlineContext(t, 5*time.Second), []string{arn})
+	res, st := f.store.Get(deadlineContext(t, 5*time.Second), []string{arn}, Freshness{})
 	if res[0].Err != nil {
 		t.Fatalf("throttled 4 times within a 5 s deadline: %v", res[0].Err)
 	}
@@ -42,7 +42,7 @@ func TestPersistentThrottlingIsThrottledBeforeDeadline(t *testing.T) {
 	const budget = 600 * time.Millisecond
 	ctx := deadlineContext(t, budget)
 	dl, _ := ctx.Deadline()
-	res, st := f.store.Get(ctx, []string{arn})
+	res, st := f.store.Get(ctx, []string{arn}, Freshness{})
 	if e := res[0].Err; e == nil || e.Code != CodeThrottled || !e.Transient {
 		t.Fatalf("got %+v, want a transient Throttled", res[0].Err)
 	}
@@ -61,7 +61,7 @@ func TestThrottleWithoutDeadlineKeepsAttemptLimit(t *testing.T) {
 	f := newFixture(t)
 	arn := f.put(t, dbARN, aws.String(`{"password":"x"}`))
 	f.sm.Inject(smfake.Fault{Op: "GetSecretValue", Code: "ThrottlingException"})
-	res, st := f.store.Get(t.Context(), []string{arn})
+	res, st := f.store.Get(t.Context(), []string{arn}, Freshness{})
 	if e := res[0].Err; e == nil || e.Code != CodeThrottled {
 		t.Fatalf("got %+v, want Throttled", res[0].Err)
 	}
@@ -77,7 +77,7 @@ func TestServerErrorKeepsAttemptLimit(t *testing.T) {
 	f := newFixture(t)
 	arn := f.put(t, dbARN, aws.String(`{"password":"x"}`))
 	f.sm.Inject(smfake.Fault{Op: "GetSecretValue", Code: "InternalServiceError"})
-	res, _ := f.store.Get(deadlineContext(t, 5*time.Second), []string{arn})
+	res, _ := f.store.Get(deadlineContext(t, 5*time.Second), []string{arn}, Freshness{})
 	if e := res[0].Err; e == nil || e.Code != CodeUpstream {
 		t.Fatalf("got %+v, want UpstreamError", res[0].Err)
 	}
@@ -93,7 +93,7 @@ func TestHungReadIsTimeout(t *testing.T) {
 	f := newFixture(t)
 	arn := f.put(t, dbARN, aws.String(`{"password":"x"}`))
 	f.sm.Inject(smfake.Fault{Op: "GetSecretValue", Latency: 5 * time.Second})
-	res, st := f.store.Get(deadlineContext(t, 300*time.Millisecond), []string{arn})
+	res, st := f.store.Get(deadlineContext(t, 300*time.Millisecond), []string{arn}, Freshness{})
 	if e := res[0].Err; e == nil || e.Code != CodeTimeout {
 		t.Fatalf("got %+v, want Timeout", res[0].Err)
 	}

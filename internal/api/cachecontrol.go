@@ -1,0 +1,72 @@
+package api
+
+import (
+	"errors"
+	"strings"
+	"time"
+)
+
+// maxMaxAge caps a max-age, as the resolver caps the body's max_age.
+const maxMaxAge = 1 << 31
+
+// parseCacheControl reads a request's Cache-Control header (SPEC §8):
+//
+//	CacheControl := Directive { "," Directive }
+//	Directive    := "no-cache" | "max-age=" [0-9]+ | any other directive (ignored)
+//
+// no-cache means max-age 0; of several, the smallest wins. Directive
+// names are case-insensitive (RFC 9111). A malformed max-age is an error:
+// a caller asking for fresh values must not silently get cached ones.
+func parseCacheControl(v string) (maxAge time.Duration, set bool, err error) {
+	for d := range strings.SplitSeq(v, ",") {
+		name, arg, hasArg := strings.Cut(strings.TrimSpace(d), "=")
+		var n time.Duration
+		switch {
+		case strings.EqualFold(name, "no-cache") && !hasArg:
+		case strings.EqualFold(name, "max-age"):
+			secs, ok := parseSeconds(arg)
+			if !ok || !hasArg {
+				return 0, false, errors.New(`the Cache-Control header's max-age must be a non-negative integer number of seconds`)
+			}
+			n = secs
+		default:
+			continue
+		}
+		if !set || n < maxAge {
+			maxAge, set = n, true
+		}
+	}
+	return maxAge, set, nil
+}
+
+func parseSeconds(s string) (time.Duration, bool) {
+	if s == "" {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = min(n*10+int(s[i]-'0'), maxMaxAge)
+	}
+	return time.Duration(n) * time.Second, true
+}
+
+// header finds a request header by name, case-insensitively, as API
+// Gateway passes them: HTTP API events lower-case the names and join
+// repeated headers with commas; REST API events keep the names as sent
+// and repeat them in multi (joined here with commas).
+func header(single map[string]string, multi map[string][]string, name string) string {
+	for k, vs := range multi {
+		if strings.EqualFold(k, name) {
+			return strings.Join(vs, ",")
+		}
+	}
+	for k, v := range single {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
