@@ -140,6 +140,9 @@ func (f *front) event(r *http.Request) (events.APIGatewayV2HTTPRequest, error) {
 	if err != nil {
 		sourceIP = r.RemoteAddr
 	}
+	// Every header passes, named and joined as payload 2.0 does: the
+	// function reads Cache-Control for freshness (SPEC §8), and a local run
+	// must see the caller's directives as the deployed function would.
 	headers := map[string]string{"host": r.Host}
 	var cookies []string
 	for name, vals := range r.Header {

@@ -171,6 +171,49 @@ func TestEventPOST(t *testing.T) {
 	}
 }
 
+// TestEventCacheControl: the function reads freshness from the request's
+// Cache-Control header (SPEC §8), so the front must pass it on as API
+// Gateway does: under a lower-case name, repeated lines joined by commas.
+func TestEventCacheControl(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		values []string // one header line each; none: no header
+		want   string
+	}{
+		{"no-cache", []string{"no-cache"}, "no-cache"},
+		{"max-age", []string{"max-age=0"}, "max-age=0"},
+		{"several directives", []string{"max-age=30, no-transform"}, "max-age=30, no-transform"},
+		{"repeated lines", []string{"max-age=60", "no-cache"}, "max-age=60,no-cache"},
+		{"malformed kept as sent", []string{"max-age=soon"}, "max-age=soon"},
+		{"absent", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			emu := &fakeEmulator{reply: okReply}
+			url := serve(t, emu)
+			req, _ := http.NewRequest(http.MethodPost, url+"/v1/resolve", strings.NewReader(`{"connection":{},"max_age":0}`))
+			req.Header.Set("Content-Type", "application/json")
+			for _, v := range tc.values {
+				req.Header.Add("Cache-Control", v)
+			}
+			do(t, req)
+			ev := emu.last(t)
+			got, ok := ev.Headers["cache-control"]
+			if got != tc.want || ok != (tc.values != nil) {
+				t.Errorf("headers[cache-control] = %q (present %v), want %q", got, ok, tc.want)
+			}
+			if v, ok := ev.Headers["Cache-Control"]; ok {
+				t.Errorf("headers has Cache-Control %q under its canonical name", v)
+			}
+			// The body, and its max_age, reach the function untouched.
+			if ev.Body != `{"connection":{},"max_age":0}` {
+				t.Errorf("body = %q", ev.Body)
+			}
+		})
+	}
+}
+
 func TestEventRouteAndBody(t *testing.T) {
 	t.Parallel()
 	binary := "\x00\x01{\xff"

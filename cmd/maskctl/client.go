@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -62,15 +63,56 @@ type networkError struct {
 func (e *networkError) Error() string { return e.method + " " + e.url + ": " + e.err.Error() }
 func (e *networkError) Unwrap() error { return e.err }
 
-// readRequest reads a payload and returns the request body to send.
-//
-// A JSON object whose members are "connection" and, optionally,
-// "dry_run" is a whole request and is sent as it is (less surrounding
-// whitespace); any other JSON value is the connection and is wrapped as
-// {"connection": <payload>}. Either way the connection's bytes are kept
-// exactly, so large numbers and escapes reach the API untouched. dryRun
-// sets "dry_run": true.
-func readRequest(r io.Reader, dryRun bool) ([]byte, error) {
+// sendOptions are what the flags add to, or change in, the request.
+type sendOptions struct {
+	dryRun bool
+	maxAge maxAge
+	// maxAgeFlag names the flag that set maxAge, for the note that says it
+	// replaced the payload's own max_age.
+	maxAgeFlag string
+}
+
+// maxAge is the --max-age flag: a whole number of seconds, and whether it
+// was given at all (the zero value sends no max_age, so that a forgotten
+// field can never turn into "read every secret again").
+type maxAge struct {
+	seconds int64
+	set     bool
+}
+
+func (m *maxAge) String() string {
+	if m == nil || !m.set {
+		return ""
+	}
+	return strconv.FormatInt(m.seconds, 10)
+}
+
+// Set takes seconds as the API does: an integer, not a Go duration. A
+// negative number parses here and is refused by parseFlags, which says why.
+func (m *maxAge) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return errors.New("want a whole number of seconds, such as 300")
+	}
+	m.seconds, m.set = n, true
+	return nil
+}
+
+// readRequest reads a payload and returns the request body to send, and a
+// note for stderr when a flag replaced a member of the payload's request.
+func readRequest(r io.Reader, o sendOptions) (body []byte, note string, err error) {
+	b, err := readPayload(r)
+	if err != nil {
+		return nil, "", err
+	}
+	body, note = requestBody(b, o)
+	return body, note, nil
+}
+
+// readPayload reads a payload and checks that it is one JSON value in
+// UTF-8, within API Gateway's size limit. It returns it without the
+// surrounding whitespace.
+func readPayload(r io.Reader) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, maxPayloadBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read the payload: %w", err)
@@ -95,57 +137,97 @@ func readRequest(r io.Reader, dryRun bool) ([]byte, error) {
 		}
 		return nil, errors.New("the payload is not valid JSON")
 	}
-
-	conn, isRequest := requestConnection(b)
-	switch {
-	case isRequest && !dryRun:
-		return b, nil
-	case isRequest:
-		return buildRequest(conn, true), nil
-	default:
-		return buildRequest(b, dryRun), nil
-	}
+	return b, nil
 }
 
-// requestConnection reports whether b, valid JSON, is a whole request: an
-// object with a "connection" member and no members but "connection" and
-// "dry_run". It returns the connection's bytes (the last, if repeated; the
-// API refuses repeated members anyway).
-func requestConnection(b []byte) (json.RawMessage, bool) {
+// requestBody returns the request body for payload b, valid JSON.
+//
+// A JSON object whose members are "connection" and, optionally, "dry_run"
+// and "max_age" is a whole request and is sent as it is, unless a flag
+// changes it; any other JSON value is the connection and is wrapped as
+// {"connection": <payload>}. Either way the connection's bytes are kept
+// exactly, so large numbers and escapes reach the API untouched.
+//
+// o.dryRun sets "dry_run": true. o.maxAge sets "max_age", replacing the
+// request's own: the flag is what the caller asks for now, as --dry-run
+// is, and the note says so when the two differ.
+func requestBody(b []byte, o sendOptions) (body []byte, note string) {
+	req, isRequest := parseRequest(b)
+	if !isRequest {
+		return buildRequest(wholeRequest{connection: b}, o), ""
+	}
+	if !o.dryRun && !o.maxAge.set {
+		return b, ""
+	}
+	if o.maxAge.set && req.maxAge != nil && string(req.maxAge) != o.maxAge.String() {
+		note = fmt.Sprintf(`%s replaces the payload's "max_age" with %d`, o.maxAgeFlag, o.maxAge.seconds)
+	}
+	return buildRequest(req, o), note
+}
+
+// wholeRequest is a payload that is a request: each member's bytes as
+// written, nil when absent.
+type wholeRequest struct {
+	connection, dryRun, maxAge json.RawMessage
+}
+
+// parseRequest reports whether b, valid JSON, is a whole request: an
+// object with a "connection" member and no members but "connection",
+// "dry_run" and "max_age". Of a repeated member it keeps the last; the API
+// refuses repeated members anyway.
+func parseRequest(b []byte) (wholeRequest, bool) {
+	var req wholeRequest
 	if b[0] != '{' {
-		return nil, false
+		return req, false
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if _, err := dec.Token(); err != nil { // {
-		return nil, false
+		return req, false
 	}
-	var conn json.RawMessage
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, false
+			return req, false
 		}
 		var v json.RawMessage
 		if err := dec.Decode(&v); err != nil {
-			return nil, false
+			return req, false
 		}
 		switch tok {
 		case "connection":
-			conn = v
+			req.connection = v
 		case "dry_run":
+			req.dryRun = v
+		case "max_age":
+			req.maxAge = v
 		default:
-			return nil, false
+			return req, false
 		}
 	}
-	return conn, conn != nil
+	return req, req.connection != nil
 }
 
-func buildRequest(conn []byte, dryRun bool) []byte {
+// buildRequest writes req with the flags of o applied. A member the flags
+// do not set keeps the request's own bytes, whatever they are: the API,
+// not maskctl, says what a bad "max_age" is.
+func buildRequest(req wholeRequest, o sendOptions) []byte {
 	var buf bytes.Buffer
 	buf.WriteString(`{"connection":`)
-	buf.Write(conn)
-	if dryRun {
+	buf.Write(req.connection)
+	switch {
+	case o.dryRun:
 		buf.WriteString(`,"dry_run":true`)
+	case req.dryRun != nil:
+		buf.WriteString(`,"dry_run":`)
+		buf.Write(req.dryRun)
+	}
+	switch {
+	case o.maxAge.set:
+		buf.WriteString(`,"max_age":`)
+		buf.WriteString(o.maxAge.String())
+	case req.maxAge != nil:
+		buf.WriteString(`,"max_age":`)
+		buf.Write(req.maxAge)
 	}
 	buf.WriteByte('}')
 	return buf.Bytes()

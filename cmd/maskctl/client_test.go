@@ -50,7 +50,7 @@ func TestReadRequest(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := readRequest(strings.NewReader(tc.payload), tc.dryRun)
+			got, _, err := readRequest(strings.NewReader(tc.payload), sendOptions{dryRun: tc.dryRun})
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("err = %v, want %q", err, tc.err)
@@ -73,7 +73,7 @@ func TestReadRequest(t *testing.T) {
 func TestReadRequestTooLarge(t *testing.T) {
 	t.Parallel()
 	big := `"` + strings.Repeat("a", maxPayloadBytes) + `"`
-	if _, err := readRequest(strings.NewReader(big), false); err == nil || !strings.Contains(err.Error(), "larger than") {
+	if _, _, err := readRequest(strings.NewReader(big), sendOptions{}); err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Errorf("err = %v", err)
 	}
 }

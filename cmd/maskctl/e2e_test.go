@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -79,6 +81,37 @@ func TestLocalFront(t *testing.T) {
 	}
 	if !strings.Contains(res.stdout, `"code":"KeyNotFound"`) || strings.Contains(res.stdout+res.stderr, "jira-demo-3f9c2a") {
 		t.Errorf("failing mask: stdout %q", res.stdout)
+	}
+
+	// check reports the invalid masks as the function does: the same
+	// pointers, codes and messages, in the same order.
+	res = testCLI(staticCreds, "us-east-1", nil).runTest(t, checkPayload, "--dry-run", "--url", url)
+	var answer struct {
+		Error struct {
+			Masks []checkedMask `json:"masks"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &answer); err != nil || res.code != exitStatus {
+		t.Fatalf("invalid masks: exit %d, stdout %q: %v", res.code, res.stdout, err)
+	}
+	var fromAPI, fromCheck []checkedMask
+	for _, m := range answer.Error.Masks {
+		if m.Code == codeInvalidMask {
+			fromAPI = append(fromAPI, m)
+		}
+	}
+	checked := offlineCLI(t).runTest(t, checkPayload, "check")
+	for line := range strings.Lines(checked.stdout) {
+		var m checkedMask
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("check: %q: %v", line, err)
+		}
+		if m.Code != "" {
+			fromCheck = append(fromCheck, m)
+		}
+	}
+	if len(fromAPI) == 0 || !slices.Equal(fromAPI, fromCheck) {
+		t.Errorf("invalid masks:\n the function: %+v\n check:        %+v", fromAPI, fromCheck)
 	}
 }
 

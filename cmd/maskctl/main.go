@@ -1,14 +1,27 @@
 // Command maskctl calls the maskresolver resolve API — the deployed one or
 // the local front of `make run` — with a payload from a file or stdin, and
-// prints the response body.
+// prints the response body. Two subcommands work offline, without AWS
+// credentials or configuration: mask writes a mask, check lists the masks
+// of a payload and reports the invalid ones.
 //
 //	maskctl [flags] [payload.json|-]
+//	maskctl mask <key> <secret ARN>
+//	maskctl check [payload.json|-]
 //
-// The payload is either a whole request ({"connection": …, "dry_run": …})
-// or just the connection value, which maskctl wraps. The URL comes from
-// --url, from the ApiUrl output of the CloudFormation stack named by
-// --stack, or from MASKRESOLVER_URL. Requests are signed with SigV4 for
-// execute-api with the default AWS credential chain.
+// The payload is either a whole request ({"connection": …, "dry_run": …,
+// "max_age": …}) or just the connection value, which maskctl wraps. The URL
+// comes from --url, from the ApiUrl output of the CloudFormation stack
+// named by --stack, or from MASKRESOLVER_URL. Requests are signed with
+// SigV4 for execute-api with the default AWS credential chain.
+//
+// --max-age N asks for values read at most N seconds ago ("max_age": N),
+// and --refresh, the same as --max-age 0, for every secret to be read
+// again: what a caller wants when the credentials it was given just failed.
+// Like --dry-run, they replace the request's own member; a note on stderr
+// says when they changed its value.
+//
+// The subcommands are recognised only as the first argument, so a payload
+// file named "mask" or "check" is passed as ./mask.
 //
 // The payload and the response may hold secrets, so they go to stdout only;
 // stderr gets the status, the error code and message, and notes.
@@ -16,6 +29,8 @@
 // Exit status: 0 on a 200; 1 on any other HTTP status (the body is still
 // printed); 2 when nothing was sent because the arguments, the payload, the
 // URL or the credentials are wrong; 3 on a network error or a timeout.
+// mask exits 0, or 2 when the key or the ARN is wrong; check exits 0 when
+// every mask is valid, 1 when any is not, 2 when the payload is unreadable.
 package main
 
 import (
@@ -38,6 +53,7 @@ import (
 const (
 	exitOK      = 0
 	exitStatus  = 1 // the API answered with a status other than 200
+	exitInvalid = 1 // check: a mask is invalid
 	exitUsage   = 2 // nothing was sent: bad flags, payload, URL or credentials
 	exitNetwork = 3 // the request (or the stack lookup) did not get an answer
 )
@@ -98,6 +114,8 @@ type flags struct {
 	url, stack      string
 	region, profile string
 	dryRun, pretty  bool
+	maxAge          maxAge
+	refresh         bool
 	noSign          bool
 	timeout         time.Duration
 	payload         string // a file name, or "-" for stdin
@@ -108,10 +126,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs := flag.NewFlagSet("maskctl", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: maskctl [flags] [payload.json|-]")
-		fmt.Fprintln(fs.Output(), "\nResolves the masks in a connection payload (a file, or stdin) with the maskresolver API.")
-		fmt.Fprintln(fs.Output(), "The payload is a request {\"connection\": …, \"dry_run\": …} or just the connection value.")
-		fmt.Fprintln(fs.Output(), "\nflags:")
+		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&f.url, "url", "", "the resolve URL, e.g. https://<id>.execute-api.<region>.amazonaws.com/v1/resolve (default $"+envURL+")")
@@ -119,6 +134,8 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.StringVar(&f.region, "region", "", "AWS region (default from AWS_REGION or the profile); an execute-api URL's own region wins for signing")
 	fs.StringVar(&f.profile, "profile", "", "shared config profile for credentials (default AWS_PROFILE)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, `set "dry_run": true: check every mask without returning a value`)
+	fs.Var(&f.maxAge, "max-age", "set \"max_age\": `N`: use no cached value read more than N seconds ago")
+	fs.BoolVar(&f.refresh, "refresh", false, `the same as --max-age 0: read every secret again`)
 	fs.BoolVar(&f.pretty, "pretty", false, "indent the JSON response")
 	fs.BoolVar(&f.noSign, "no-sign", false, "send the request unsigned (for the local front that make run starts)")
 	fs.DurationVar(&f.timeout, "timeout", defaultTimeout, "give up after this long")
@@ -139,10 +156,53 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	if f.timeout <= 0 {
 		return f, fmt.Errorf("--timeout %s: must be positive", f.timeout)
 	}
+	if f.maxAge.set && f.maxAge.seconds < 0 {
+		return f, fmt.Errorf("--max-age %d: must be 0 or more seconds", f.maxAge.seconds)
+	}
+	if f.refresh && f.maxAge.set {
+		// Even --refresh --max-age 0, which agree: one way to say it
+		// keeps scripts readable.
+		return f, errors.New("--refresh and --max-age exclude each other (--refresh is --max-age 0)")
+	}
 	return f, nil
 }
 
+// sendOptions returns what the flags change in the request.
+func (f flags) sendOptions() sendOptions {
+	o := sendOptions{dryRun: f.dryRun, maxAge: f.maxAge, maxAgeFlag: "--max-age"}
+	if f.refresh {
+		o.maxAge, o.maxAgeFlag = maxAge{seconds: 0, set: true}, "--refresh"
+	}
+	return o
+}
+
+// usage heads the -h text of the main command.
+const usage = `usage: maskctl [flags] [payload.json|-]
+       maskctl mask <key> <secret ARN>
+       maskctl check [payload.json|-]
+
+Resolves the masks in a connection payload (a file, or stdin) with the maskresolver API.
+The payload is a request {"connection": …, "dry_run": …, "max_age": …} or just the
+connection value. --dry-run, --max-age and --refresh replace the request's own members.
+
+  mask   prints the mask {{workato:sm:<key>:<secret ARN>}}, or says what is wrong
+  check  lists the masks of a payload and reports the invalid ones, as the API would
+Neither calls AWS. "maskctl mask -h" and "maskctl check -h" say more.
+
+flags:
+`
+
 func (c cli) run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// The subcommands run before anything else, so that they never load
+	// the AWS configuration or read the environment.
+	if len(args) > 0 {
+		switch args[0] {
+		case "mask":
+			return runMask(args[1:], stdout, stderr)
+		case "check":
+			return runCheck(args[1:], stdin, stdout, stderr)
+		}
+	}
 	f, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -152,20 +212,19 @@ func (c cli) run(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		return exitUsage
 	}
 
-	in := stdin
-	if f.payload != "-" {
-		file, err := os.Open(f.payload)
-		if err != nil {
-			fmt.Fprintln(stderr, "maskctl:", err)
-			return exitUsage
-		}
-		defer file.Close()
-		in = file
+	in, closeIn, err := openPayload(f.payload, stdin)
+	if err != nil {
+		fmt.Fprintln(stderr, "maskctl:", err)
+		return exitUsage
 	}
-	body, err := readRequest(in, f.dryRun)
+	defer closeIn()
+	body, note, err := readRequest(in, f.sendOptions())
 	if err != nil {
 		fmt.Fprintf(stderr, "maskctl: %s: %v\n", payloadName(f.payload), err)
 		return exitUsage
+	}
+	if note != "" {
+		fmt.Fprintln(stderr, "maskctl: note:", note)
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
@@ -222,6 +281,18 @@ func fail(stderr io.Writer, err error, timeout time.Duration) int {
 		fmt.Fprintln(stderr, "maskctl:", err)
 	}
 	return exitNetwork
+}
+
+// openPayload opens the payload named by arg: a file, or stdin for "-".
+func openPayload(arg string, stdin io.Reader) (io.Reader, func(), error) {
+	if arg == "-" {
+		return stdin, func() {}, nil
+	}
+	file, err := os.Open(arg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return file, func() { file.Close() }, nil
 }
 
 func payloadName(arg string) string {
