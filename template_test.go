@@ -6,9 +6,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"maps"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,6 +58,8 @@ var wantEnv = []string{
 	"MAX_SECRETS",
 	"MAX_RESPONSE_BYTES",
 	"CACHE_NOT_FOUND_TTL",
+	"REFRESH_MIN_INTERVAL",
+	"PREFETCH_SECRETS",
 	"CALLER_RULES",
 	"METRICS_NAMESPACE",
 	"AWS_XRAY_CONTEXT_MISSING",
@@ -120,11 +124,13 @@ func assertScalar(t *testing.T, n *yaml.Node, what, tag, value string) {
 // AccessLogSettings (it spells the latter AccessLogSetting, as for
 // AWS::Serverless::Api; SAM's HttpApi takes AccessLogSettings), so it
 // rejects the template as written. Nor does it model the function's
-// LoggingConfig.
+// LoggingConfig or AutoPublishAliasAllProperties (TestLoggingConfig and
+// TestVersionFollowsParameters read them).
 var unmodelled = [][]string{
 	{"Resources", "HttpApi", "Properties", "Auth", "EnableIamAuthorizer"},
 	{"Resources", "HttpApi", "Properties", "AccessLogSettings"},
 	{"Resources", "ResolverFunction", "Properties", "LoggingConfig"},
+	{"Resources", "ResolverFunction", "Properties", "AutoPublishAliasAllProperties"},
 }
 
 // goformationMu serializes goformation's parsing: every parse re-registers
@@ -194,7 +200,7 @@ func TestGoformationOpen(t *testing.T) {
 	goformationMu.Lock()
 	_, err := goformation.Open(templatePath)
 	goformationMu.Unlock()
-	if err != nil && !strings.Contains(err.Error(), "EnableIamAuthorizer") && !strings.Contains(err.Error(), "AccessLogSettings") && !strings.Contains(err.Error(), "LoggingConfig") {
+	if err != nil && !slices.ContainsFunc(unmodelled, func(path []string) bool { return strings.Contains(err.Error(), path[len(path)-1]) }) {
 		t.Fatalf("goformation.Open: %v", err)
 	}
 	t.Logf("goformation.Open: %v", err)
@@ -271,7 +277,10 @@ func TestEnvironment(t *testing.T) {
 		"MAX_SECRETS":          "100",
 		"MAX_RESPONSE_BYTES":   "6287360",
 		"CACHE_NOT_FOUND_TTL":  "5s",
-		// Empty is how the function reads "unset": no per-caller rules.
+		"REFRESH_MIN_INTERVAL": "1s",
+		// Empty is how the function reads "unset": no prefetch, no
+		// per-caller rules.
+		"PREFETCH_SECRETS":         "",
 		"CALLER_RULES":             "",
 		"METRICS_NAMESPACE":        "maskresolver",
 		"AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
@@ -298,6 +307,10 @@ func TestEnvironmentFollowsParameters(t *testing.T) {
 	t.Parallel()
 	allow := "arn:aws:secretsmanager:us-east-1:111122223333:secret:prod-*,arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/*"
 	rules := `[{"callers":["arn:aws:iam::111122223333:role/workato-*"],"secrets":["arn:aws:secretsmanager:*:111122223333:secret:prod/*"]}]`
+	prefetch := []any{
+		"arn:aws:secretsmanager:us-east-1:111122223333:secret:prod-db-AbCdEf",
+		"arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/api-GhIjKl",
+	}
 	fn := resolverFunction(t, loadTemplate(t, map[string]any{
 		"SecretArnAllowlist": allow,
 		"LogLevel":           "debug",
@@ -305,6 +318,8 @@ func TestEnvironmentFollowsParameters(t *testing.T) {
 		"CallerRules":        rules,
 		"MaxDepth":           "16",
 		"MetricsNamespace":   "acme/maskresolver",
+		"RefreshMinInterval": "250ms",
+		"PrefetchSecretArns": prefetch,
 	}))
 	env := fn.Environment.Variables
 	for k, v := range map[string]string{
@@ -314,6 +329,8 @@ func TestEnvironmentFollowsParameters(t *testing.T) {
 		"CALLER_RULES":         rules,
 		"MAX_DEPTH":            "16",
 		"METRICS_NAMESPACE":    "acme/maskresolver",
+		"REFRESH_MIN_INTERVAL": "250ms",
+		"PREFETCH_SECRETS":     prefetch[0].(string) + "," + prefetch[1].(string),
 	} {
 		if env[k] != v {
 			t.Errorf("%s = %q, want %q", k, env[k], v)
@@ -601,12 +618,14 @@ func TestOutputs(t *testing.T) {
 	assertScalar(t, node(t, out, "ApiUrl", "Value"), "ApiUrl", "!Sub",
 		"https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/v1/resolve")
 	assertScalar(t, node(t, out, "ResolverFunctionArn", "Value"), "ResolverFunctionArn", "!GetAtt", "ResolverFunction.Arn")
+	// SAM's name for the alias AutoPublishAlias creates.
+	assertScalar(t, node(t, out, "ResolverFunctionAliasArn", "Value"), "ResolverFunctionAliasArn", "!Ref", "ResolverFunction.Alias")
 	assertScalar(t, node(t, out, "ResolverFunctionRoleArn", "Value"), "ResolverFunctionRoleArn", "!GetAtt", "ResolverFunctionRole.Arn")
 	assertScalar(t, node(t, out, "FunctionLogGroupName", "Value"), "FunctionLogGroupName", "!Ref", "FunctionLogGroup")
 	assertScalar(t, node(t, out, "ApiAccessLogGroupName", "Value"), "ApiAccessLogGroupName", "!Ref", "ApiAccessLogGroup")
 
 	tpl := loadTemplate(t, nil)
-	for _, name := range []string{"ApiUrl", "ResolverFunctionArn", "ResolverFunctionRoleArn", "FunctionLogGroupName", "ApiAccessLogGroupName"} {
+	for _, name := range []string{"ApiUrl", "ResolverFunctionArn", "ResolverFunctionAliasArn", "ResolverFunctionRoleArn", "FunctionLogGroupName", "ApiAccessLogGroupName"} {
 		if _, ok := tpl.Outputs[name]; !ok {
 			t.Errorf("goformation sees no output %s", name)
 		}
@@ -635,6 +654,10 @@ func TestParameters(t *testing.T) {
 		"MetricsNamespace":    {"String", "maskresolver"},
 		"AlarmTopicArn":       {"String", ""},
 		"ReservedConcurrency": {"Number", "-1"},
+		"RefreshMinInterval":  {"String", "1s"},
+		// An empty list: PREFETCH_SECRETS is then "", read as unset.
+		"PrefetchSecretArns":     {"CommaDelimitedList", ""},
+		"ProvisionedConcurrency": {"Number", "0"},
 		// Not environment variables, so plain numbers.
 		"ThrottlingRateLimit":  {"Number", float64(50)},
 		"ThrottlingBurstLimit": {"Number", float64(100)},
@@ -652,6 +675,16 @@ func TestParameters(t *testing.T) {
 	}
 	if got := tpl.Parameters["LogLevel"].AllowedValues; !slices.Equal(got, []any{"debug", "info", "warn", "error"}) {
 		t.Errorf("LogLevel AllowedValues %v", got)
+	}
+	// Every Go duration parameter takes the same shapes.
+	durations := deref(tpl.Parameters["CacheTtl"].AllowedPattern)
+	for _, name := range []string{"CacheStaleIfError", "CacheNotFoundTtl", "RefreshMinInterval"} {
+		if got := deref(tpl.Parameters[name].AllowedPattern); got != durations {
+			t.Errorf("%s AllowedPattern %q, want CacheTtl's %q", name, got, durations)
+		}
+	}
+	if min := tpl.Parameters["ProvisionedConcurrency"].MinValue; min == nil || *min != 0 {
+		t.Errorf("ProvisionedConcurrency MinValue %v, want 0", min)
 	}
 }
 
@@ -782,7 +815,7 @@ func checkHTTPEvent(t *testing.T, name string, ev events.APIGatewayV2HTTPRequest
 	if cl := ev.Headers["content-length"]; cl != "" && cl != strconv.Itoa(len(body)) {
 		t.Errorf("content-length %s, body is %d bytes", cl, len(body))
 	}
-	want := map[string]int{"http-resolve.json": 2, "http-dry-run.json": 2, "http-base64.json": 2, "http-failing.json": 3}
+	want := map[string]int{"http-resolve.json": 2, "http-dry-run.json": 2, "http-base64.json": 2, "http-failing.json": 3, "http-refresh.json": 2}
 	req := checkRequest(t, body, want[name])
 	if dry := req["dry_run"] == true; dry != (name == "http-dry-run.json") {
 		t.Errorf("dry_run = %v", req["dry_run"])
@@ -798,8 +831,14 @@ func checkRequest(t *testing.T, body []byte, masks int) map[string]any {
 	if _, ok := req["connection"]; !ok {
 		t.Error("request has no connection")
 	}
-	for k := range req {
-		if k != "connection" && k != "dry_run" {
+	for k, v := range req {
+		switch k {
+		case "connection", "dry_run":
+		case "max_age": // seconds, a non-negative integer (SPEC §8)
+			if n, ok := v.(float64); !ok || n < 0 || n != math.Trunc(n) {
+				t.Errorf("max_age = %v, want a non-negative integer", v)
+			}
+		default:
 			t.Errorf("request has unknown field %q", k)
 		}
 	}
@@ -1047,6 +1086,252 @@ func TestReservedConcurrency(t *testing.T) {
 	}
 	assertScalar(t, not.Content[0].Content[0], "HasReservedConcurrency[0]", "!Ref", "ReservedConcurrency")
 	assertScalar(t, not.Content[0].Content[1], "HasReservedConcurrency[1]", "!!str", "-1")
+}
+
+// TestProvisionedConcurrency: the function always has the "live" alias, at
+// which SAM points the API's route and its invoke permission; the alias gets
+// provisioned concurrency only when the parameter asks for some.
+func TestProvisionedConcurrency(t *testing.T) {
+	t.Parallel()
+	fn := resolverFunction(t, loadTemplate(t, nil))
+	if deref(fn.AutoPublishAlias) != "live" {
+		t.Errorf("AutoPublishAlias = %q, want live", deref(fn.AutoPublishAlias))
+	}
+	if fn.ProvisionedConcurrencyConfig != nil {
+		t.Errorf("ProvisionedConcurrencyConfig = %+v by default, want none", *fn.ProvisionedConcurrencyConfig)
+	}
+	// Parameter values reach the template as strings.
+	// goformation models the executions as a string, ReservedConcurrentExecutions as an int.
+	fn = resolverFunction(t, loadTemplate(t, map[string]any{"ProvisionedConcurrency": "5", "ReservedConcurrency": 10}))
+	if pc := fn.ProvisionedConcurrencyConfig; pc == nil || pc.ProvisionedConcurrentExecutions != "5" {
+		t.Errorf("ProvisionedConcurrencyConfig = %+v with ProvisionedConcurrency 5, want 5 executions", pc)
+	}
+	if deref(fn.AutoPublishAlias) != "live" {
+		t.Errorf("AutoPublishAlias = %q with ProvisionedConcurrency 5, want live", deref(fn.AutoPublishAlias))
+	}
+
+	root := rawTemplate(t)
+	props := node(t, root, "Resources", "ResolverFunction", "Properties")
+	// SAM takes a string or a Ref to a parameter here, never an !If: the
+	// alias cannot come and go with the condition.
+	assertScalar(t, node(t, props, "AutoPublishAlias"), "AutoPublishAlias", "!!str", "live")
+	pc := node(t, props, "ProvisionedConcurrencyConfig")
+	if pc.Tag != "!If" || len(pc.Content) != 3 {
+		t.Fatalf("ProvisionedConcurrencyConfig is %s, want an !If of three", pc.Tag)
+	}
+	assertScalar(t, pc.Content[0], "ProvisionedConcurrencyConfig condition", "!!str", "HasProvisionedConcurrency")
+	if then := pc.Content[1]; then.Kind != yaml.MappingNode || len(then.Content) != 2 {
+		t.Errorf("ProvisionedConcurrencyConfig then is not {ProvisionedConcurrentExecutions: ...}")
+	}
+	assertScalar(t, node(t, pc.Content[1], "ProvisionedConcurrentExecutions"), "ProvisionedConcurrentExecutions", "!Ref", "ProvisionedConcurrency")
+	assertScalar(t, pc.Content[2], "ProvisionedConcurrencyConfig else", "!Ref", "AWS::NoValue")
+
+	not := node(t, root, "Conditions", "HasProvisionedConcurrency")
+	if not.Tag != "!Not" || len(not.Content) != 1 || not.Content[0].Tag != "!Equals" || len(not.Content[0].Content) != 2 {
+		t.Fatalf("HasProvisionedConcurrency is not !Not [!Equals [...]]")
+	}
+	assertScalar(t, not.Content[0].Content[0], "HasProvisionedConcurrency[0]", "!Ref", "ProvisionedConcurrency")
+	assertScalar(t, not.Content[0].Content[1], "HasProvisionedConcurrency[1]", "!!str", "0")
+
+	// A route that named its own target would bypass the alias.
+	ev := node(t, props, "Events", "Resolve", "Properties")
+	for _, k := range []string{"FunctionArn", "Integration"} {
+		if lookup(ev, k) != nil {
+			t.Errorf("the Resolve route sets %s: SAM would no longer point it at the alias", k)
+		}
+	}
+}
+
+// TestPrefetchSecrets: PREFETCH_SECRETS is the list joined with commas, and
+// "" (unset) for the empty default. goformation joins the default "" with
+// "," into ",", so the !If on HasPrefetchSecrets (HasKmsKeys' pattern) is
+// what its view relies on; CloudFormation gives "" either way.
+func TestPrefetchSecrets(t *testing.T) {
+	t.Parallel()
+	one := "arn:aws:secretsmanager:us-east-1:111122223333:secret:prod-db-AbCdEf"
+	fn := resolverFunction(t, loadTemplate(t, map[string]any{"PrefetchSecretArns": []any{one}}))
+	if got := fn.Environment.Variables["PREFETCH_SECRETS"]; got != one {
+		t.Errorf("PREFETCH_SECRETS = %q with one ARN, want %q", got, one)
+	}
+
+	root := rawTemplate(t)
+	v := node(t, root, "Resources", "ResolverFunction", "Properties", "Environment", "Variables", "PREFETCH_SECRETS")
+	if v.Tag != "!If" || len(v.Content) != 3 {
+		t.Fatalf("PREFETCH_SECRETS is %s, want an !If of three", v.Tag)
+	}
+	assertScalar(t, v.Content[0], "PREFETCH_SECRETS condition", "!!str", "HasPrefetchSecrets")
+	join := v.Content[1]
+	if join.Tag != "!Join" || len(join.Content) != 2 {
+		t.Fatalf("PREFETCH_SECRETS then is %s, want !Join [\",\", !Ref PrefetchSecretArns]", join.Tag)
+	}
+	assertScalar(t, join.Content[0], "PREFETCH_SECRETS delimiter", "!!str", ",")
+	assertScalar(t, join.Content[1], "PREFETCH_SECRETS list", "!Ref", "PrefetchSecretArns")
+	assertScalar(t, v.Content[2], "PREFETCH_SECRETS else", "!!str", "")
+
+	not := node(t, root, "Conditions", "HasPrefetchSecrets")
+	if not.Tag != "!Not" || len(not.Content) != 1 || not.Content[0].Tag != "!Equals" || len(not.Content[0].Content) != 2 {
+		t.Fatalf("HasPrefetchSecrets is not !Not [!Equals [...]]")
+	}
+	j := not.Content[0].Content[0]
+	if j.Tag != "!Join" || len(j.Content) != 2 || j.Content[0].Value != "" {
+		t.Fatalf("HasPrefetchSecrets does not compare !Join [\"\", ...]")
+	}
+	assertScalar(t, j.Content[1], "HasPrefetchSecrets list", "!Ref", "PrefetchSecretArns")
+	assertScalar(t, not.Content[0].Content[1], "HasPrefetchSecrets[1]", "!!str", "")
+}
+
+// versionUnnamed lists the parameters that shape the function's published
+// configuration but that its VersionDescription cannot name: their values
+// have no useful bound and Lambda caps the description at 256 characters.
+// A deploy that changes only these leaves the alias on the old version.
+var versionUnnamed = []string{"SecretArnAllowlist", "CallerRules", "PrefetchSecretArns", "MetricsNamespace"}
+
+// unversioned lists the function's properties that a published version does
+// not capture: the function's own concurrency, the alias's, the role, the
+// route.
+var unversioned = []string{"ReservedConcurrentExecutions", "ProvisionedConcurrencyConfig", "Policies", "Events", "VersionDescription"}
+
+// TestVersionFollowsParameters: SAM publishes a version when its hash of the
+// function's properties changes, and hashes parameter references unresolved
+// (aws/serverless-application-model#3820). The version's description, which
+// CloudFormation cannot update in place, names the parameter values, so a
+// change of one replaces the version and moves the alias. Every parameter
+// the published configuration reads must be named, or listed in
+// versionUnnamed.
+func TestVersionFollowsParameters(t *testing.T) {
+	t.Parallel()
+	root := rawTemplate(t)
+	props := node(t, root, "Resources", "ResolverFunction", "Properties")
+	// Literal edits of the template (Timeout, LoggingConfig…) then publish too.
+	assertScalar(t, node(t, props, "AutoPublishAliasAllProperties"), "AutoPublishAliasAllProperties", "!!bool", "true")
+	desc := node(t, props, "VersionDescription")
+	if desc.Kind != yaml.ScalarNode || desc.Tag != "!Sub" {
+		t.Fatalf("VersionDescription is %s, want a !Sub string", desc.Tag)
+	}
+	params := node(t, root, "Parameters")
+	named := map[string]bool{}
+	for _, m := range subVar.FindAllStringSubmatch(desc.Value, -1) {
+		if lookup(params, m[1]) == nil {
+			t.Errorf("VersionDescription names ${%s}, not a parameter", m[1])
+		}
+		named[m[1]] = true
+	}
+
+	declared := loadTemplate(t, nil).Parameters
+	read := map[string]bool{}
+	for i := 0; i+1 < len(props.Content); i += 2 {
+		if !slices.Contains(unversioned, props.Content[i].Value) {
+			parameterRefs(t, root, props.Content[i+1], read)
+		}
+	}
+	for p := range read {
+		if !named[p] && !slices.Contains(versionUnnamed, p) {
+			t.Errorf("the function's configuration reads parameter %s, which VersionDescription does not name: changing it alone would not reach the alias", p)
+		}
+	}
+	for p := range named {
+		if !read[p] {
+			t.Errorf("VersionDescription names %s, which the function's configuration does not read", p)
+		}
+	}
+	for _, p := range versionUnnamed {
+		if !read[p] || named[p] {
+			t.Errorf("versionUnnamed lists %s: read %v, named %v", p, read[p], named[p])
+		}
+		// Whoever changes it in the console is told.
+		if d := deref(declared[p].Description); !strings.Contains(d, "does not publish a new version") {
+			t.Errorf("parameter %s's description does not say that changing only it does not publish a new version", p)
+		}
+	}
+
+	// Within Lambda's 256 characters at the defaults and at long values:
+	// the largest numbers the parameters allow, long durations.
+	long := map[string]any{"LogLevel": "debug"}
+	for p := range named {
+		switch par := declared[p]; {
+		case par.Type == "Number" && par.MaxValue != nil:
+			long[p] = strconv.FormatFloat(*par.MaxValue, 'f', -1, 64)
+		case par.AllowedPattern != nil && strings.Contains(*par.AllowedPattern, "ms|s|m|h"):
+			long[p] = "1h59m59.999s"
+		}
+	}
+	for name, overrides := range map[string]map[string]any{"defaults": nil, "long values": long} {
+		got := deref(resolverFunction(t, loadTemplate(t, overrides)).VersionDescription)
+		if n := len(got); n == 0 || n > 256 {
+			t.Errorf("%s: VersionDescription is %d characters, want 1..256: %q", name, n, got)
+		}
+		t.Logf("%s: VersionDescription (%d characters) %q", name, len(got), got)
+	}
+}
+
+// subVar matches a ${Name} of an Fn::Sub string (not ${!Literal} and not
+// ${Resource.Attribute}).
+var subVar = regexp.MustCompile(`\$\{([A-Za-z0-9:]+)\}`)
+
+// parameterRefs adds to refs the template parameters that n reads, through
+// !Ref, !Sub and the conditions of !If.
+func parameterRefs(t *testing.T, root, n *yaml.Node, refs map[string]bool) {
+	t.Helper()
+	params := node(t, root, "Parameters")
+	add := func(name string) {
+		if lookup(params, name) != nil {
+			refs[name] = true
+		}
+	}
+	switch {
+	case n.Tag == "!Ref":
+		add(n.Value)
+	case n.Tag == "!Sub":
+		s := n
+		if n.Kind == yaml.SequenceNode && len(n.Content) > 0 {
+			s = n.Content[0]
+		}
+		for _, m := range subVar.FindAllStringSubmatch(s.Value, -1) {
+			add(m[1])
+		}
+	case n.Tag == "!If" && len(n.Content) == 3:
+		parameterRefs(t, root, node(t, root, "Conditions", n.Content[0].Value), refs)
+	}
+	for _, c := range n.Content {
+		parameterRefs(t, root, c, refs)
+	}
+}
+
+// TestParameterGroups: the console's form shows every parameter once, in the
+// group that says what it is for.
+func TestParameterGroups(t *testing.T) {
+	t.Parallel()
+	root := rawTemplate(t)
+	groups := node(t, root, "Metadata", "AWS::CloudFormation::Interface", "ParameterGroups")
+	params := node(t, root, "Parameters")
+	in := map[string]string{} // parameter -> group label
+	for _, g := range groups.Content {
+		label := node(t, g, "Label", "default").Value
+		for _, p := range node(t, g, "Parameters").Content {
+			if prev, dup := in[p.Value]; dup {
+				t.Errorf("parameter %s is in groups %s and %s", p.Value, prev, label)
+			}
+			if lookup(params, p.Value) == nil {
+				t.Errorf("group %s lists %s, not a parameter", label, p.Value)
+			}
+			in[p.Value] = label
+		}
+	}
+	for i := 0; i+1 < len(params.Content); i += 2 {
+		if _, ok := in[params.Content[i].Value]; !ok {
+			t.Errorf("parameter %s is in no ParameterGroup", params.Content[i].Value)
+		}
+	}
+	for p, want := range map[string]string{
+		"RefreshMinInterval":     "Cache",
+		"ReservedConcurrency":    "Capacity",
+		"ProvisionedConcurrency": "Capacity",
+		"PrefetchSecretArns":     "Capacity",
+	} {
+		if in[p] != want {
+			t.Errorf("parameter %s is in group %q, want %q", p, in[p], want)
+		}
+	}
 }
 
 // wantAlarm is what one alarm on a single metric must say.
