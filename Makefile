@@ -6,6 +6,8 @@
 #                 `sam local invoke -e` does, without Docker
 #   make test     the README's test command
 #   make load     the local front under load (LOAD_DURATION, LOAD_CONCURRENCY)
+#   make fleet    a fleet of environments in one process against one account's
+#                 scaled quotas: cold storm, steady refresh, naive baseline
 #   make deploy   sam build && sam deploy --guided
 
 GO ?= go
@@ -79,6 +81,19 @@ load: build-local $(RIE) devserver
 	build/loadtest -devserver build/devserver -rie $(RIE) -bootstrap build/local/bootstrap \
 		-environments 4 -sm-latency 20ms -sm-throttle-percent 3 -cache-ttl 5s \
 		-duration $(LOAD_DURATION) -concurrency $(LOAD_CONCURRENCY) $(LOAD_FLAGS)
+
+# 40 execution environments of the function in one process, sharing a
+# Secrets Manager double with AWS's quotas scaled by 40/1,000, so that they
+# stand for 1,000 environments: a deploy's cold storm, steady traffic across
+# cache expiry with a rotation, and the storm through a naive resolver. It
+# stops by itself in seconds and fails on a wrong value or a storm or steady
+# answer other than 200. E.g. FLEET_FLAGS='-retry-mode adaptive' or
+# FLEET_FLAGS='-environments 1000 -quota-scale 1 -scenarios storm,baseline'.
+FLEET_FLAGS ?=
+.PHONY: fleet
+fleet:
+	$(GO) build -o build/fleet ./cmd/fleet
+	build/fleet $(FLEET_FLAGS)
 
 # Each benchmark measures its subject and its baselines in the same run;
 # scripts/benchratio.awk prints the ratios after the raw lines.
