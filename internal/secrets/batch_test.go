@@ -208,3 +208,46 @@ func TestBatchConcurrentOverlap(t *testing.T) {
 		}
 	}
 }
+
+// Each secret of a batch is cached, and its TTL starts, when it was read:
+// after a throttled batch, a quick single read is not held back (nor its
+// TTL pushed later) by a slow sibling. The fleet simulation caught values
+// outliving rotation + TTL because of that.
+func TestBatchValuesCachedWhenRead(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	arns := putN(t, f, "us-east-1", 2)
+	f.sm.Inject(smfake.Fault{Op: "BatchGetSecretValue", Code: "ThrottlingException", Times: 1})
+	f.sm.Inject(smfake.Fault{Op: "GetSecretValue", SecretID: arns[1], Latency: 700 * time.Millisecond})
+	got := make(chan []Result)
+	go func() {
+		res, _ := f.store.Get(t.Context(), arns, Freshness{})
+		got <- res
+	}()
+	deadline := time.Now().Add(600 * time.Millisecond)
+	for {
+		_, quick := f.store.cache.Peek(arns[0])
+		_, slow := f.store.cache.Peek(arns[1])
+		if slow {
+			t.Fatal("the slow secret was cached before the quick one")
+		}
+		if quick {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the quick secret was not cached while its slow sibling was still being read")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	f.clock.Add(10 * time.Second)
+	for i, r := range <-got {
+		if r.Err != nil {
+			t.Fatalf("%s: %v", arns[i], r.Err)
+		}
+	}
+	quick, _ := f.store.cache.Peek(arns[0])
+	slow, _ := f.store.cache.Peek(arns[1])
+	if d := slow.read.Sub(quick.read); d != 10*time.Second {
+		t.Errorf("read stamps %v apart, want the 10 s that passed between the two reads", d)
+	}
+}

@@ -256,12 +256,20 @@ func (s *Store) Get(ctx context.Context, arns []string, f Freshness) ([]Result, 
 		if results[i].Err == nil || !results[i].Err.Transient || f.Bounded {
 			continue
 		}
-		if sec, ok := s.stale(arns[i]); ok {
-			s.opts.logger.WarnContext(ctx, "serving stale secret after failed refresh",
-				"secret_arn", arns[i], "code", string(results[i].Err.Code), "error", results[i].Err.Err.Error())
-			results[i] = Result{Secret: sec}
-			st.Stale++
+		sec, expired, ok := s.stale(arns[i])
+		if !ok {
+			continue
 		}
+		failed := results[i].Err
+		results[i] = Result{Secret: sec}
+		if !expired {
+			// A concurrent read filled the cache after this one failed:
+			// the value is current, not stale.
+			continue
+		}
+		s.opts.logger.WarnContext(ctx, "serving stale secret after failed refresh",
+			"secret_arn", arns[i], "code", string(failed.Code), "error", failed.Err.Error())
+		st.Stale++
 	}
 	return results, st
 }
@@ -277,12 +285,15 @@ func (s *Store) knownMissing(arn string, f Freshness, now time.Time) (*Error, bo
 }
 
 // stale returns an expired value still inside the stale-if-error window.
-func (s *Store) stale(arn string) (*Secret, bool) {
+// expired says whether it is past its TTL (else a concurrent read has
+// refreshed it).
+func (s *Store) stale(arn string) (sec *Secret, expired, ok bool) {
 	e, ok := s.cache.Peek(arn)
-	if !ok || !s.opts.now().Before(e.expires.Add(s.opts.staleIfError)) {
-		return nil, false
+	now := s.opts.now()
+	if !ok || !now.Before(e.expires.Add(s.opts.staleIfError)) {
+		return nil, false, false
 	}
-	return e.secret, true
+	return e.secret, !now.Before(e.expires), true
 }
 
 // expired reports whether ctx is done or its deadline has passed.
@@ -405,9 +416,7 @@ func (s *Store) readAll(ctx context.Context, arns []string, cs []*call, n *count
 					ids[k], owned[k] = arns[i], cs[i]
 				}
 				s.guard(ctx, ids, owned, func() {
-					for k, r := range s.fetchBatch(ctx, client, region, ids, n) {
-						s.finish(ids[k], owned[k], r)
-					}
+					s.fetchBatch(ctx, client, region, ids, n, func(k int, r Result) { s.finish(ids[k], owned[k], r) })
 				})
 			})
 		}
@@ -478,11 +487,17 @@ func (s *Store) fetch(ctx context.Context, client API, arn string, n *counters) 
 
 // fetchBatch reads several secrets of one region with one
 // BatchGetSecretValue call and maps each value and each entry of its Errors
-// list back to the id that asked for it. When the role may not call the
-// batch action at all, it falls back to single reads and remembers that
-// for the life of the execution environment.
-func (s *Store) fetchBatch(ctx context.Context, client API, region string, ids []string, n *counters) []Result {
-	results := make([]Result, len(ids))
+// list back to the id that asked for it, handing each outcome to done as
+// soon as it is known (once per id, possibly from several goroutines), so
+// that a value is cached, and its TTL starts, when it was read. When the
+// role may not call the batch action at all, it falls back to single
+// reads and remembers that for the life of the execution environment; when
+// the batch, or an entry of it, is throttled, those secrets move to
+// GetSecretValue at once.
+func (s *Store) fetchBatch(ctx context.Context, client API, region string, ids []string, n *counters, done func(k int, r Result)) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	single := func(k int) { wg.Go(func() { done(k, s.fetch(ctx, client, ids[k], n)) }) }
 	n.calls.Add(1)
 	out, err := client.BatchGetSecretValue(ctx, &secretsmanager.BatchGetSecretValueInput{SecretIdList: ids}, withBatchRetryer)
 	if err != nil {
@@ -502,59 +517,49 @@ func (s *Store) fetchBatch(ctx context.Context, client API, region string, ids [
 			n.throttles.Add(1)
 			s.pauseBatch(region)
 		}
-		if denied || isThrottle(err) {
-			var wg sync.WaitGroup
-			for k, id := range ids {
-				wg.Go(func() { results[k] = s.fetch(ctx, client, id, n) })
-			}
-			wg.Wait()
-			return results
-		}
 		for k, id := range ids {
-			results[k] = Result{Err: classify(id, err)}
+			if denied || isThrottle(err) {
+				single(k)
+				continue
+			}
+			done(k, Result{Err: classify(id, err)})
 		}
-		return results
+		return
 	}
 	// A request may name one secret twice, by its full and its partial
 	// ARN: each answer goes to every id that names it.
-	done := make([]bool, len(ids))
+	answered := make([]bool, len(ids))
 	for _, v := range out.SecretValues {
 		for k := range ids {
-			if !done[k] && names(ids[k], aws.ToString(v.ARN)) {
-				results[k], done[k] = Result{Secret: newSecret(v.ARN, v.VersionId, v.SecretString)}, true
+			if !answered[k] && names(ids[k], aws.ToString(v.ARN)) {
+				answered[k] = true
+				done(k, Result{Secret: newSecret(v.ARN, v.VersionId, v.SecretString)})
 			}
 		}
 	}
-	var single []int // entries throttled inside the batch: read them singly
 	for _, e := range out.Errors {
 		id := aws.ToString(e.SecretId)
 		apiErr := &smithy.GenericAPIError{Code: aws.ToString(e.ErrorCode), Message: aws.ToString(e.Message)}
 		throttled := isThrottle(apiErr)
 		for k := range ids {
-			if done[k] || (ids[k] != id && !names(ids[k], id)) {
+			if answered[k] || (ids[k] != id && !names(ids[k], id)) {
 				continue
 			}
-			done[k] = true
+			answered[k] = true
 			if throttled {
 				n.throttles.Add(1)
-				single = append(single, k)
+				single(k)
 				continue
 			}
-			results[k] = Result{Err: s.failed(ctx, client, ids[k], apiErr, nil, n)}
+			done(k, Result{Err: s.failed(ctx, client, ids[k], apiErr, nil, n)})
 		}
 	}
-	var wg sync.WaitGroup
-	for _, k := range single {
-		wg.Go(func() { results[k] = s.fetch(ctx, client, ids[k], n) })
-	}
-	wg.Wait()
 	for k, id := range ids {
-		if !done[k] {
-			results[k] = Result{Err: &Error{Code: CodeUpstream, ARN: id, Transient: true,
-				Err: errors.New("BatchGetSecretValue answered neither a value nor an error for this secret")}}
+		if !answered[k] {
+			done(k, Result{Err: &Error{Code: CodeUpstream, ARN: id, Transient: true,
+				Err: errors.New("BatchGetSecretValue answered neither a value nor an error for this secret")}})
 		}
 	}
-	return results
 }
 
 // names reports whether the requested id names the full ARN arn: the same
