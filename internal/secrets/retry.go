@@ -30,9 +30,12 @@ const (
 	// exponential backoff between attempts. The quota buckets refill
 	// continuously (one second of burst), so retries are spread over
 	// fractions of a second rather than the SDK's default of whole
-	// seconds, which would leave a storm's refilled quota unused.
+	// seconds, which would leave a storm's refilled quota unused. Measured
+	// with make fleet (40 environments at 0.04 of the quotas), a 1 s cap
+	// answered the cold storm in 1.9× the quota-ideal time, 500 ms in
+	// 1.5–1.6×, for about as many throttled calls.
 	throttleBaseDelay  = 50 * time.Millisecond
-	throttleMaxBackoff = time.Second
+	throttleMaxBackoff = 500 * time.Millisecond
 	// minAttempt is the least time left for another attempt to be worth
 	// sending: a throttled read that cannot make one more before its
 	// deadline ends as Throttled rather than running into a Timeout.

@@ -104,7 +104,7 @@ func TestHungReadIsTimeout(t *testing.T) {
 
 func TestJitterBackoffBounds(t *testing.T) {
 	t.Parallel()
-	for attempt, ceiling := range map[int]time.Duration{1: 50 * time.Millisecond, 2: 100 * time.Millisecond, 5: 800 * time.Millisecond, 6: time.Second, 40: time.Second} {
+	for attempt, ceiling := range map[int]time.Duration{1: 50 * time.Millisecond, 2: 100 * time.Millisecond, 4: 400 * time.Millisecond, 5: 500 * time.Millisecond, 40: 500 * time.Millisecond} {
 		for range 200 {
 			d, err := jitterBackoff{}.BackoffDelay(attempt, nil)
 			if err != nil || d < 0 || d > ceiling {
