@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"math"
 	"os"
@@ -557,34 +558,118 @@ func TestConditions(t *testing.T) {
 	node(t, c, "HasKmsKeys")
 }
 
+// The API's one route, as the OpenAPI body names it; the invoke
+// permission's source ARN ends with it.
+const (
+	resolvePath   = "/v1/resolve"
+	resolveMethod = "post"
+)
+
+// Lambda integration URIs in SAM's own form for a function event, naming
+// the alias (ProvisionedConcurrency above 0) or the function ($LATEST).
+const (
+	aliasIntegrationURI    = "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${ResolverFunction.Alias}/invocations"
+	functionIntegrationURI = "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${ResolverFunction.Arn}/invocations"
+)
+
+// assertKeys checks that mapping n has exactly the given keys.
+func assertKeys(t *testing.T, n *yaml.Node, what string, want ...string) {
+	t.Helper()
+	if n.Kind != yaml.MappingNode {
+		t.Errorf("%s is not a mapping", what)
+		return
+	}
+	var got []string
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		got = append(got, n.Content[i].Value)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("%s has keys %q, want %q", what, got, want)
+	}
+}
+
+// assertIf checks an !If [cond, then, else] and returns then and else.
+func assertIf(t *testing.T, n *yaml.Node, what, cond string) (*yaml.Node, *yaml.Node) {
+	t.Helper()
+	if n.Tag != "!If" || n.Kind != yaml.SequenceNode || len(n.Content) != 3 {
+		t.Fatalf("%s is %s, want an !If of three", what, n.Tag)
+	}
+	assertScalar(t, n.Content[0], what+" condition", "!!str", cond)
+	return n.Content[1], n.Content[2]
+}
+
+// TestHttpApiRoute: POST /v1/resolve is written in the HttpApi's OpenAPI
+// body, and its integration invokes the "live" alias only under
+// HasProvisionedConcurrency, the function ($LATEST) otherwise. A function
+// event would make SAM point it at the alias whatever the condition, and
+// separate AWS::ApiGatewayV2::Route resources would be dropped by the next
+// reimport of the body (aws/serverless-application-model#1971).
 func TestHttpApiRoute(t *testing.T) {
 	t.Parallel()
-	tpl := loadTemplate(t, nil)
-	fn := resolverFunction(t, tpl)
-	if len(fn.Events) != 1 {
-		t.Errorf("%d events, want only the HTTP API route", len(fn.Events))
+	root := rawTemplate(t)
+	if ev := lookup(node(t, root, "Resources", "ResolverFunction", "Properties"), "Events"); ev != nil {
+		t.Error("ResolverFunction has Events: SAM would point an HttpApi event at the alias even with ProvisionedConcurrency 0")
 	}
-	ev, ok := fn.Events["Resolve"]
-	if !ok {
-		t.Fatalf("no Resolve event among %v", slices.Collect(maps.Keys(fn.Events)))
+	if fn := resolverFunction(t, loadTemplate(t, nil)); len(fn.Events) != 0 {
+		t.Errorf("goformation sees %d function events, want none", len(fn.Events))
 	}
-	if ev.Type != "HttpApi" {
-		t.Fatalf("event type %q, want HttpApi", ev.Type)
+
+	body := node(t, root, "Resources", "HttpApi", "Properties", "DefinitionBody")
+	// No document-level security, CORS or other extension: SAM adds the
+	// AWS_IAM scheme and security from Auth.
+	assertKeys(t, body, "DefinitionBody", "openapi", "info", "paths")
+	assertScalar(t, node(t, body, "openapi"), "DefinitionBody.openapi", "!!str", "3.0.1")
+	assertScalar(t, node(t, body, "info", "title"), "DefinitionBody.info.title", "!Ref", "AWS::StackName")
+	paths := node(t, body, "paths")
+	assertKeys(t, paths, "DefinitionBody.paths", resolvePath)
+	assertKeys(t, node(t, paths, resolvePath), resolvePath, resolveMethod)
+	op := node(t, paths, resolvePath, resolveMethod)
+	// No security of its own: SAM fills in the DefaultAuthorizer (AWS_IAM,
+	// which TestSamTranslation reads in the translated body); a second
+	// statement of it here could only disagree.
+	assertKeys(t, op, "the resolve operation", "responses", "x-amazon-apigateway-integration")
+
+	in := node(t, op, "x-amazon-apigateway-integration")
+	assertKeys(t, in, "the resolve integration", "type", "httpMethod", "payloadFormatVersion", "uri")
+	assertScalar(t, node(t, in, "type"), "integration type", "!!str", "aws_proxy")
+	// Lambda is always invoked with POST, whatever the route's method.
+	assertScalar(t, node(t, in, "httpMethod"), "integration httpMethod", "!!str", "POST")
+	assertScalar(t, node(t, in, "payloadFormatVersion"), "integration payloadFormatVersion", "!!str", "2.0")
+	alias, function := assertIf(t, node(t, in, "uri"), "integration uri", "HasProvisionedConcurrency")
+	assertScalar(t, alias, "integration uri with provisioned concurrency", "!Sub", aliasIntegrationURI)
+	assertScalar(t, function, "integration uri without", "!Sub", functionIntegrationURI)
+}
+
+// TestApiInvokePermission: API Gateway may invoke the target the route
+// names (the alias or the function: a permission on one does not cover the
+// other), and only from POST /v1/resolve of this API.
+func TestApiInvokePermission(t *testing.T) {
+	t.Parallel()
+	res := node(t, rawTemplate(t), "Resources")
+	var perms []string
+	for i := 0; i+1 < len(res.Content); i += 2 {
+		if ty := lookup(res.Content[i+1], "Type"); ty != nil && ty.Value == "AWS::Lambda::Permission" {
+			perms = append(perms, res.Content[i].Value)
+		}
 	}
-	h := ev.Properties.HttpApiEvent
-	if h == nil || h.Method == nil || h.Path == nil || h.PayloadFormatVersion == nil {
-		t.Fatal("Resolve event lacks Method, Path or PayloadFormatVersion")
+	if !slices.Equal(perms, []string{"ApiInvokePermission"}) {
+		t.Fatalf("Lambda permissions %q, want only ApiInvokePermission", perms)
 	}
-	if *h.Method != "POST" || *h.Path != "/v1/resolve" || *h.PayloadFormatVersion != "2.0" {
-		t.Errorf("route %s %s (payload %s), want POST /v1/resolve (payload 2.0)", *h.Method, *h.Path, *h.PayloadFormatVersion)
-	}
-	// A route-level Auth would override the API's IAM default.
-	if h.Auth != nil {
-		t.Errorf("route overrides the API's authorizer: %+v", *h.Auth)
-	}
-	// goformation resolves !Ref to a resource as nothing: read the YAML.
-	apiID := node(t, rawTemplate(t), "Resources", "ResolverFunction", "Properties", "Events", "Resolve", "Properties", "ApiId")
-	assertScalar(t, apiID, "Resolve.ApiId", "!Ref", "HttpApi")
+	p := node(t, res, "ApiInvokePermission", "Properties")
+	// Nothing but the source ARN says who may invoke (no SourceAccount,
+	// PrincipalOrgID or FunctionUrlAuthType to reason about).
+	assertKeys(t, p, "ApiInvokePermission", "Action", "FunctionName", "Principal", "SourceArn")
+	assertScalar(t, node(t, p, "Action"), "ApiInvokePermission.Action", "!!str", "lambda:InvokeFunction")
+	assertScalar(t, node(t, p, "Principal"), "ApiInvokePermission.Principal", "!!str", "apigateway.amazonaws.com")
+	alias, function := assertIf(t, node(t, p, "FunctionName"), "ApiInvokePermission.FunctionName", "HasProvisionedConcurrency")
+	assertScalar(t, alias, "ApiInvokePermission.FunctionName with provisioned concurrency", "!Ref", "ResolverFunction.Alias")
+	assertScalar(t, function, "ApiInvokePermission.FunctionName without", "!Ref", "ResolverFunction")
+	// Any stage (only $default exists), this API, this route only.
+	route := strings.ToUpper(resolveMethod) + resolvePath
+	assertScalar(t, node(t, p, "SourceArn"), "ApiInvokePermission.SourceArn", "!Sub",
+		"arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/"+route)
 }
 
 func TestHttpApiRequiresIAM(t *testing.T) {
@@ -658,6 +743,7 @@ func TestParameters(t *testing.T) {
 		// An empty list: PREFETCH_SECRETS is then "", read as unset.
 		"PrefetchSecretArns":     {"CommaDelimitedList", ""},
 		"ProvisionedConcurrency": {"Number", "0"},
+		"ConfigRevision":         {"String", "1"},
 		// Not environment variables, so plain numbers.
 		"ThrottlingRateLimit":  {"Number", float64(50)},
 		"ThrottlingBurstLimit": {"Number", float64(100)},
@@ -686,6 +772,10 @@ func TestParameters(t *testing.T) {
 	if min := tpl.Parameters["ProvisionedConcurrency"].MinValue; min == nil || *min != 0 {
 		t.Errorf("ProvisionedConcurrency MinValue %v, want 0", min)
 	}
+	// Bounded, so that the VersionDescription stays within 256 characters.
+	if rev := tpl.Parameters["ConfigRevision"]; rev.MaxLength == nil || *rev.MaxLength > 16 || rev.AllowedPattern == nil {
+		t.Errorf("ConfigRevision MaxLength %v, AllowedPattern %v: want at most 16 characters of a pattern", rev.MaxLength, rev.AllowedPattern)
+	}
 }
 
 // TestCfnLint runs the linter CI runs; the SAM translator inside it catches
@@ -704,6 +794,188 @@ func TestCfnLint(t *testing.T) {
 	out, err := exec.CommandContext(ctx, bin, templatePath).CombinedOutput()
 	if err != nil || len(bytes.TrimSpace(out)) != 0 {
 		t.Errorf("cfn-lint %s: %v\n%s", templatePath, err, out)
+	}
+}
+
+// samTranslate is the SAM transform CloudFormation runs at deploy time:
+// AWS's own translator (the Python package samtranslator, a dependency of
+// cfn-lint), with no managed policies to look up. It reads a template on
+// stdin and writes the expanded CloudFormation template on stdout.
+const samTranslate = `
+import json, sys
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+class NoManagedPolicies:
+    def load(self):
+        return {}
+
+json.dump(transform(yaml_parse(sys.stdin.read()), {}, NoManagedPolicies()), sys.stdout)
+`
+
+// translateTemplate runs template.yaml through samTranslate. The code is
+// given as an S3 object, as sam deploy uploads it: the translator refuses a
+// local path.
+func translateTemplate(t *testing.T) map[string]any {
+	t.Helper()
+	python, err := exec.LookPath("python3")
+	if err == nil {
+		err = exec.Command(python, "-c", "import samtranslator").Run()
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("the SAM translator is not importable from python3 and CI=true: pip install aws-sam-translator (%v)", err)
+		}
+		t.Skipf("the SAM translator is not importable from python3 (pip install aws-sam-translator): %v", err)
+	}
+	b, err := os.ReadFile(templatePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const local = "\n      CodeUri: .\n"
+	if !bytes.Contains(b, []byte(local)) {
+		t.Fatalf("%s: no %q to replace with an S3 object", templatePath, strings.TrimSpace(local))
+	}
+	b = bytes.Replace(b, []byte(local), []byte("\n      CodeUri: s3://bucket/key.zip\n"), 1)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, python, "-c", samTranslate)
+	cmd.Stdin = bytes.NewReader(b)
+	// The translator needs a region for the partition; none is called.
+	cmd.Env = append(os.Environ(), "AWS_DEFAULT_REGION="+fakeRegion)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("SAM translator: %v\n%s", err, stderr.Bytes())
+	}
+	var out map[string]any
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+		t.Fatalf("SAM translator output: %v", err)
+	}
+	return out
+}
+
+// jsonPath walks maps of a decoded JSON document and fails when a key is
+// missing.
+func jsonPath(t *testing.T, v any, keys ...string) any {
+	t.Helper()
+	for i, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			t.Fatalf("translated template: %s is not an object", strings.Join(keys[:i], "."))
+		}
+		if v, ok = m[k]; !ok {
+			t.Fatalf("translated template: no %s", strings.Join(keys[:i+1], "."))
+		}
+	}
+	return v
+}
+
+// choose evaluates an Fn::If on condition the way CloudFormation does.
+func choose(t *testing.T, v any, condition string, holds bool) any {
+	t.Helper()
+	m, _ := v.(map[string]any)
+	args, _ := m["Fn::If"].([]any)
+	if len(m) != 1 || len(args) != 3 || args[0] != condition {
+		t.Fatalf("translated template: %s is not an Fn::If on %s", mustJSON(t, v), condition)
+	}
+	if holds {
+		return args[1]
+	}
+	return args[2]
+}
+
+// TestSamTranslation expands the template with AWS's SAM translator and
+// checks what CloudFormation is handed: the route that SAM secures with
+// IAM, with the target and the invoke permission that ProvisionedConcurrency
+// chooses (CloudFormation evaluates the conditions, so both branches are
+// read here), and no other route, integration or permission.
+func TestSamTranslation(t *testing.T) {
+	t.Parallel()
+	res := jsonPath(t, translateTemplate(t), "Resources").(map[string]any)
+	types := map[string][]string{}
+	for name, r := range res {
+		ty, _ := jsonPath(t, r, "Type").(string)
+		types[ty] = append(types[ty], name)
+	}
+	for _, ty := range []string{"AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Integration"} {
+		if len(types[ty]) != 0 {
+			t.Errorf("%s %q: routes belong in the API's body, which a reimport would enforce", ty, types[ty])
+		}
+	}
+	if perms := types["AWS::Lambda::Permission"]; !slices.Equal(perms, []string{"ApiInvokePermission"}) {
+		t.Errorf("Lambda permissions %q, want only ApiInvokePermission", perms)
+	}
+	aliases := types["AWS::Lambda::Alias"]
+	if len(aliases) != 1 {
+		t.Fatalf("aliases %q, want the one AutoPublishAlias makes", aliases)
+	}
+	alias := aliases[0]
+	if jsonPath(t, res[alias], "Properties", "Name") != "live" {
+		t.Errorf("alias %s is not named live", alias)
+	}
+
+	api := jsonPath(t, res["HttpApi"], "Properties", "Body")
+	paths := jsonPath(t, api, "paths").(map[string]any)
+	if len(paths) != 1 || len(jsonPath(t, paths, resolvePath).(map[string]any)) != 1 {
+		t.Errorf("the API's paths are %s, want only %s %s", mustJSON(t, paths), resolveMethod, resolvePath)
+	}
+	op := jsonPath(t, paths, resolvePath, resolveMethod)
+	if got, want := mustJSON(t, jsonPath(t, op, "security")), `[{"AWS_IAM":[]}]`; got != want {
+		t.Errorf("%s %s security %s, want %s", resolveMethod, resolvePath, got, want)
+	}
+	if got := mustJSON(t, jsonPath(t, api, "components", "securitySchemes", "AWS_IAM")); !strings.Contains(got, `"x-amazon-apigateway-authtype":"awsSigv4"`) {
+		t.Errorf("AWS_IAM security scheme %s is not SigV4", got)
+	}
+	in := jsonPath(t, op, "x-amazon-apigateway-integration")
+	for k, want := range map[string]string{"type": "aws_proxy", "httpMethod": "POST", "payloadFormatVersion": "2.0"} {
+		if got := jsonPath(t, in, k); got != want {
+			t.Errorf("integration %s = %v, want %s", k, got, want)
+		}
+	}
+
+	perm := jsonPath(t, res["ApiInvokePermission"], "Properties")
+	wantURI := func(target string) string {
+		return "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${" + target + "}/invocations"
+	}
+	for _, c := range []struct {
+		name              string
+		provisioned       bool
+		uriTarget, permTo string
+	}{
+		{"ProvisionedConcurrency 0", false, "ResolverFunction.Arn", "ResolverFunction"},
+		{"ProvisionedConcurrency 5", true, alias, alias},
+	} {
+		uri := choose(t, jsonPath(t, in, "uri"), "HasProvisionedConcurrency", c.provisioned)
+		if got, want := mustJSON(t, uri), mustJSON(t, map[string]any{"Fn::Sub": wantURI(c.uriTarget)}); got != want {
+			t.Errorf("%s: integration uri %s, want %s", c.name, got, want)
+		}
+		fn := choose(t, jsonPath(t, perm, "FunctionName"), "HasProvisionedConcurrency", c.provisioned)
+		if got, want := mustJSON(t, fn), mustJSON(t, map[string]any{"Ref": c.permTo}); got != want {
+			t.Errorf("%s: permission FunctionName %s, want %s", c.name, got, want)
+		}
+	}
+	if got, want := mustJSON(t, jsonPath(t, perm, "SourceArn")), mustJSON(t, map[string]any{
+		"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/" + strings.ToUpper(resolveMethod) + resolvePath,
+	}); got != want {
+		t.Errorf("permission SourceArn %s, want %s", got, want)
+	}
+
+	// The one stage: $default, deployed on every change of the API, with
+	// the stage-wide throttling and no per-route settings.
+	stages := types["AWS::ApiGatewayV2::Stage"]
+	if len(stages) != 1 {
+		t.Fatalf("stages %q, want SAM's $default", stages)
+	}
+	stage := jsonPath(t, res[stages[0]], "Properties")
+	if jsonPath(t, stage, "StageName") != "$default" || jsonPath(t, stage, "AutoDeploy") != true {
+		t.Errorf("stage %s is not the auto-deployed $default", stages[0])
+	}
+	jsonPath(t, stage, "DefaultRouteSettings", "ThrottlingRateLimit")
+	jsonPath(t, stage, "AccessLogSettings", "Format")
+	if _, ok := stage.(map[string]any)["RouteSettings"]; ok {
+		t.Error("the stage has RouteSettings overriding the default throttling")
 	}
 }
 
@@ -888,6 +1160,9 @@ func TestResourceTypes(t *testing.T) {
 		"SecretsManagerThrottledAlarm": "AWS::CloudWatch::Alarm",
 		// Quota pressure: throttles absorbed, before they become 503s.
 		"SecretsManagerQuotaPressureAlarm": "AWS::CloudWatch::Alarm",
+		// The route's invoke permission (TestApiInvokePermission), which
+		// SAM wrote for the function event before.
+		"ApiInvokePermission": "AWS::Lambda::Permission",
 	}
 	res := node(t, rawTemplate(t), "Resources")
 	got := map[string]string{}
@@ -900,7 +1175,9 @@ func TestResourceTypes(t *testing.T) {
 }
 
 // TestOnlyReadActions walks the whole template for IAM actions: the
-// function's policy must stay the only grant, and grant only reads.
+// function's policy must stay the only grant to the function, and grant only
+// reads. The Lambda permission's Action is what API Gateway may do to the
+// function, pinned by TestApiInvokePermission.
 func TestOnlyReadActions(t *testing.T) {
 	t.Parallel()
 	var walk func(n *yaml.Node, under string)
@@ -908,6 +1185,9 @@ func TestOnlyReadActions(t *testing.T) {
 	walk = func(y *yaml.Node, under string) {
 		switch y.Kind {
 		case yaml.MappingNode:
+			if ty := lookup(y, "Type"); ty != nil && ty.Value == "AWS::Lambda::Permission" {
+				return
+			}
 			for i := 0; i+1 < len(y.Content); i += 2 {
 				walk(y.Content[i+1], y.Content[i].Value)
 			}
@@ -962,10 +1242,6 @@ func TestHttpApiThrottling(t *testing.T) {
 	s := node(t, rawTemplate(t), "Resources", "HttpApi", "Properties", "DefaultRouteSettings")
 	assertScalar(t, node(t, s, "ThrottlingRateLimit"), "ThrottlingRateLimit", "!Ref", "ThrottlingRateLimit")
 	assertScalar(t, node(t, s, "ThrottlingBurstLimit"), "ThrottlingBurstLimit", "!Ref", "ThrottlingBurstLimit")
-	ev := node(t, rawTemplate(t), "Resources", "ResolverFunction", "Properties", "Events", "Resolve", "Properties")
-	if lookup(ev, "RouteSettings") != nil {
-		t.Error("the Resolve route has its own RouteSettings, overriding the stage throttling")
-	}
 }
 
 // accessLogVars is every $context variable the access log may carry: all
@@ -1088,9 +1364,10 @@ func TestReservedConcurrency(t *testing.T) {
 	assertScalar(t, not.Content[0].Content[1], "HasReservedConcurrency[1]", "!!str", "-1")
 }
 
-// TestProvisionedConcurrency: the function always has the "live" alias, at
-// which SAM points the API's route and its invoke permission; the alias gets
-// provisioned concurrency only when the parameter asks for some.
+// TestProvisionedConcurrency: the function always has the "live" alias; the
+// alias gets provisioned concurrency only when the parameter asks for some,
+// and only then does the API invoke it (TestHttpApiRoute,
+// TestApiInvokePermission).
 func TestProvisionedConcurrency(t *testing.T) {
 	t.Parallel()
 	fn := resolverFunction(t, loadTemplate(t, nil))
@@ -1132,14 +1409,6 @@ func TestProvisionedConcurrency(t *testing.T) {
 	}
 	assertScalar(t, not.Content[0].Content[0], "HasProvisionedConcurrency[0]", "!Ref", "ProvisionedConcurrency")
 	assertScalar(t, not.Content[0].Content[1], "HasProvisionedConcurrency[1]", "!!str", "0")
-
-	// A route that named its own target would bypass the alias.
-	ev := node(t, props, "Events", "Resolve", "Properties")
-	for _, k := range []string{"FunctionArn", "Integration"} {
-		if lookup(ev, k) != nil {
-			t.Errorf("the Resolve route sets %s: SAM would no longer point it at the alias", k)
-		}
-	}
 }
 
 // TestPrefetchSecrets: PREFETCH_SECRETS is the list joined with commas, and
@@ -1183,21 +1452,23 @@ func TestPrefetchSecrets(t *testing.T) {
 // versionUnnamed lists the parameters that shape the function's published
 // configuration but that its VersionDescription cannot name: their values
 // have no useful bound and Lambda caps the description at 256 characters.
-// A deploy that changes only these leaves the alias on the old version.
+// A deploy that changes only these leaves the alias on the old version
+// unless it also changes ConfigRevision; the API invokes the alias only with
+// ProvisionedConcurrency above 0.
 var versionUnnamed = []string{"SecretArnAllowlist", "CallerRules", "PrefetchSecretArns", "MetricsNamespace"}
 
 // unversioned lists the function's properties that a published version does
-// not capture: the function's own concurrency, the alias's, the role, the
-// route.
-var unversioned = []string{"ReservedConcurrentExecutions", "ProvisionedConcurrencyConfig", "Policies", "Events", "VersionDescription"}
+// not capture: the function's own concurrency, the alias's, the role.
+var unversioned = []string{"ReservedConcurrentExecutions", "ProvisionedConcurrencyConfig", "Policies", "VersionDescription"}
 
 // TestVersionFollowsParameters: SAM publishes a version when its hash of the
 // function's properties changes, and hashes parameter references unresolved
 // (aws/serverless-application-model#3820). The version's description, which
 // CloudFormation cannot update in place, names the parameter values, so a
-// change of one replaces the version and moves the alias. Every parameter
-// the published configuration reads must be named, or listed in
-// versionUnnamed.
+// change of one replaces the version and moves the alias (which the API
+// invokes with ProvisionedConcurrency above 0). Every parameter the
+// published configuration reads must be named, or listed in versionUnnamed
+// and covered by ConfigRevision.
 func TestVersionFollowsParameters(t *testing.T) {
 	t.Parallel()
 	root := rawTemplate(t)
@@ -1238,21 +1509,54 @@ func TestVersionFollowsParameters(t *testing.T) {
 		if !read[p] || named[p] {
 			t.Errorf("versionUnnamed lists %s: read %v, named %v", p, read[p], named[p])
 		}
-		// Whoever changes it in the console is told.
-		if d := deref(declared[p].Description); !strings.Contains(d, "does not publish a new version") {
-			t.Errorf("parameter %s's description does not say that changing only it does not publish a new version", p)
+		// Whoever changes it in the console is told when, and what to do.
+		d := deref(declared[p].Description)
+		for _, must := range []string{"ProvisionedConcurrency above 0", "does not publish a new version", "change ConfigRevision"} {
+			if !strings.Contains(d, must) {
+				t.Errorf("parameter %s's description does not say %q", p, must)
+			}
+		}
+	}
+
+	// ConfigRevision publishes on its own: named here, so the version is
+	// replaced, and in the function's Description, so that $LATEST changes
+	// (Lambda hands back the last version when it has not).
+	if !named["ConfigRevision"] {
+		t.Error("VersionDescription does not name ConfigRevision")
+	}
+	fnDesc := map[string]bool{}
+	parameterRefs(t, root, node(t, props, "Description"), fnDesc)
+	if !fnDesc["ConfigRevision"] {
+		t.Error("the function's Description does not name ConfigRevision: changing only it would publish no new version")
+	}
+	pcDesc := deref(declared["ProvisionedConcurrency"].Description)
+	for _, p := range append([]string{"ConfigRevision"}, versionUnnamed...) {
+		if !strings.Contains(pcDesc, p) {
+			t.Errorf("ProvisionedConcurrency's description does not name %s", p)
 		}
 	}
 
 	// Within Lambda's 256 characters at the defaults and at long values:
 	// the largest numbers the parameters allow, long durations.
-	long := map[string]any{"LogLevel": "debug"}
+	long := map[string]any{}
 	for p := range named {
 		switch par := declared[p]; {
+		case len(par.AllowedValues) != 0:
+			longest := ""
+			for _, v := range par.AllowedValues {
+				if s := fmt.Sprint(v); len(s) > len(longest) {
+					longest = s
+				}
+			}
+			long[p] = longest
 		case par.Type == "Number" && par.MaxValue != nil:
 			long[p] = strconv.FormatFloat(*par.MaxValue, 'f', -1, 64)
 		case par.AllowedPattern != nil && strings.Contains(*par.AllowedPattern, "ms|s|m|h"):
 			long[p] = "1h59m59.999s"
+		case par.MaxLength != nil:
+			long[p] = strings.Repeat("9", *par.MaxLength)
+		default:
+			t.Errorf("VersionDescription names %s, which has no bound to measure it at", p)
 		}
 	}
 	for name, overrides := range map[string]map[string]any{"defaults": nil, "long values": long} {
@@ -1327,6 +1631,7 @@ func TestParameterGroups(t *testing.T) {
 		"ReservedConcurrency":    "Capacity",
 		"ProvisionedConcurrency": "Capacity",
 		"PrefetchSecretArns":     "Capacity",
+		"ConfigRevision":         "Capacity",
 	} {
 		if in[p] != want {
 			t.Errorf("parameter %s is in group %q, want %q", p, in[p], want)
