@@ -59,7 +59,7 @@ func (f *fixture) signedRegions() []string {
 	return append([]string(nil), f.regions...)
 }
 
-func newFixture(t *testing.T, opts ...Option) *fixture {
+func newFixture(t testing.TB, opts ...Option) *fixture {
 	t.Helper()
 	f := &fixture{sm: smfake.New(), clock: &clock{t: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -102,7 +102,7 @@ func testConfig(url string) aws.Config {
 	}
 }
 
-func (f *fixture) put(t *testing.T, arn string, value *string) string {
+func (f *fixture) put(t testing.TB, arn string, value *string) string {
 	t.Helper()
 	full, err := f.sm.Put(smfake.Secret{ARN: arn, String: value})
 	if err != nil {
