@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/maskresolver/maskresolver/internal/api"
 	"github.com/maskresolver/maskresolver/internal/lambdatest"
@@ -92,24 +90,13 @@ func newFaultRig(t *testing.T) *faultRig {
 			t.Fatal(err)
 		}
 	}
-	srv := httptest.NewServer(sm)
-	t.Cleanup(func() {
-		// Hang up on the SDK's keep-alive connections first, so that its
-		// transport goroutines end, then wait for handlers still running.
-		srv.CloseClientConnections()
-		srv.Close()
-	})
-	cfg := aws.Config{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
-		BaseEndpoint: aws.String(srv.URL),
-		HTTPClient:   awshttp.NewBuildableClient().WithTimeout(attemptTimeout),
-		Retryer: func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = maxAttempts
-				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return retryBackoff, nil })
-			})
-		},
+	_, cfg := smfake.Serve(t, sm)
+	cfg.HTTPClient = awshttp.NewBuildableClient().WithTimeout(attemptTimeout)
+	cfg.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = maxAttempts
+			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return retryBackoff, nil })
+		})
 	}
 	logs := &lambdatest.Buffer{}
 	logger := slog.New(api.NewLogHandler(logs, slog.LevelDebug, ""))
@@ -128,24 +115,9 @@ type proxyAnswer struct {
 	Body       string
 }
 
-type maskEntry struct {
-	Path      string `json:"path"`
-	Key       string `json:"key"`
-	SecretARN string `json:"secret_arn"`
-	Status    string `json:"status"`
-	Code      string `json:"code"`
-	Message   string `json:"message"`
-}
+type answerBody = api.Body
 
-type answerBody struct {
-	Connection map[string]string `json:"connection"`
-	Masks      []maskEntry       `json:"masks"`
-	Error      *struct {
-		Code    string      `json:"code"`
-		Message string      `json:"message"`
-		Masks   []maskEntry `json:"masks"`
-	} `json:"error"`
-}
+type maskEntry = api.MaskEntry
 
 // TestFaults injects Secrets Manager failures under the real SDK, retryer
 // and store, and checks what the caller sees: the documented status and
@@ -429,9 +401,13 @@ func checkResolved(t *testing.T, body answerBody, arns []string) {
 			t.Errorf("mask %+v, want resolved", m)
 		}
 	}
+	var conn map[string]string
+	if err := json.Unmarshal(body.Connection, &conn); err != nil {
+		t.Fatalf("connection %s: %v", body.Connection, err)
+	}
 	for _, a := range arns {
 		name := strings.TrimPrefix(faultPath[a], "/connection/")
-		if got, want := body.Connection[name], "Bearer "+canaries[a]; got != want {
+		if got, want := conn[name], "Bearer "+canaries[a]; got != want {
 			t.Errorf("connection.%s = %q, want %q", name, got, want)
 		}
 	}

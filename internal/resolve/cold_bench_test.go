@@ -4,13 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/maskresolver/maskresolver/internal/mask"
@@ -33,13 +31,8 @@ func coldFixture(b *testing.B, store warmStore) (*smfake.Server, aws.Config) {
 		}
 	}
 	sm.Inject(smfake.Fault{Latency: smLatency})
-	srv := httptest.NewServer(sm)
-	b.Cleanup(srv.Close)
-	return sm, aws.Config{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
-		BaseEndpoint: aws.String(srv.URL),
-	}
+	_, cfg := smfake.Serve(b, sm)
+	return sm, cfg
 }
 
 // naiveResolve is the baseline: decode into a generic tree, call

@@ -40,7 +40,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 // startMetered serves the double holding prod/db with q enforced on a
 // clock that stands still until the test advances it.
-func startMetered(t *testing.T, q smfake.Quotas) (*smfake.Server, *httptest.Server, *fakeClock) {
+func startMetered(t *testing.T, q smfake.Quotas) (*smfake.Server, aws.Config, *fakeClock) {
 	t.Helper()
 	s, ts := start(t, smfake.WithQuotas(q))
 	clock := &fakeClock{t: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}

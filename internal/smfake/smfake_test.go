@@ -9,7 +9,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
@@ -41,26 +39,18 @@ const (
 
 // start serves a fresh double holding the prod/db secret and returns it
 // with a real SDK client for region that makes a single attempt per call.
-func start(t *testing.T, opts ...smfake.Option) (*smfake.Server, *httptest.Server) {
+func start(t *testing.T, opts ...smfake.Option) (*smfake.Server, aws.Config) {
 	t.Helper()
 	s := smfake.New(opts...)
 	if _, err := s.Put(smfake.Secret{ARN: dbARN, String: aws.String(dbValue)}); err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
-	return s, ts
+	_, cfg := smfake.Serve(t, s)
+	return s, cfg
 }
 
-func client(ts *httptest.Server, region string, optFns ...func(*secretsmanager.Options)) *secretsmanager.Client {
-	cfg := aws.Config{
-		Region:           region,
-		Credentials:      credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
-		RetryMaxAttempts: 1,
-	}
-	optFns = append([]func(*secretsmanager.Options){func(o *secretsmanager.Options) {
-		o.BaseEndpoint = aws.String(ts.URL)
-	}}, optFns...)
+func client(cfg aws.Config, region string, optFns ...func(*secretsmanager.Options)) *secretsmanager.Client {
+	cfg.Region, cfg.RetryMaxAttempts = region, 1
 	return secretsmanager.NewFromConfig(cfg, optFns...)
 }
 
@@ -522,9 +512,8 @@ func TestLoadFile(t *testing.T) {
 	if err := s.LoadFile("../../events/secrets.json"); err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
-	c := client(ts, region)
+	_, cfg := smfake.Serve(t, s)
+	c := client(cfg, region)
 
 	out, err := c.GetSecretValue(t.Context(), &secretsmanager.GetSecretValueInput{SecretId: aws.String("prod-jira-credentials")})
 	if err != nil {
@@ -552,7 +541,7 @@ func TestLoadFile(t *testing.T) {
 	if _, err := c.GetSecretValue(t.Context(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(sf)}); err != nil {
 		t.Errorf("partial ARN %s: %v", sf, err)
 	}
-	eu := client(ts, "eu-west-1")
+	eu := client(cfg, "eu-west-1")
 	if _, err := eu.GetSecretValue(t.Context(), &secretsmanager.GetSecretValueInput{SecretId: aws.String("prod/salesforce")}); err != nil {
 		t.Errorf("name from eu-west-1: %v", err)
 	}
@@ -585,7 +574,8 @@ func TestLoadRejects(t *testing.T) {
 // answers to requests the SDK would not send.
 func TestWire(t *testing.T) {
 	t.Parallel()
-	_, ts := start(t)
+	_, cfg := start(t)
+	url := aws.ToString(cfg.BaseEndpoint)
 	const auth = "AWS4-HMAC-SHA256 Credential=AKID/20261128/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=00"
 	tests := []struct {
 		name, target, auth, body string
@@ -603,7 +593,7 @@ func TestWire(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, ts.URL+"/", strings.NewReader(tt.body))
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url+"/", strings.NewReader(tt.body))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -612,7 +602,7 @@ func TestWire(t *testing.T) {
 			if tt.auth != "" {
 				req.Header.Set("Authorization", tt.auth)
 			}
-			resp, err := ts.Client().Do(req)
+			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
