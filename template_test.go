@@ -1060,7 +1060,7 @@ func checkHTTPEvent(t *testing.T, name string, ev events.APIGatewayV2HTTPRequest
 	if rc.Stage != "$default" {
 		t.Errorf("stage %q, want $default", rc.Stage)
 	}
-	if rc.Authorizer == nil || rc.Authorizer.IAM == nil || rc.Authorizer.IAM.UserARN != "arn:aws:iam::137149879143:role/workato-connector" {
+	if rc.Authorizer == nil || rc.Authorizer.IAM == nil || rc.Authorizer.IAM.UserARN != "arn:aws:sts::137149879143:assumed-role/workato-connector/workato-backend" {
 		t.Error("requestContext.authorizer.iam.userArn is not the workato-connector role")
 	}
 	if name == "http-not-found.json" {

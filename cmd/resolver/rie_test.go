@@ -33,6 +33,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/maskresolver/maskresolver/internal/app"
+	"github.com/maskresolver/maskresolver/internal/config"
 	"github.com/maskresolver/maskresolver/internal/lambdatest"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
@@ -85,13 +86,10 @@ func waitPort(t *testing.T, addr string, exited <-chan struct{}, logs func() str
 // childEnv is the test's environment without anything that would configure
 // the function or the SDK behind the test's back.
 func childEnv(extra ...string) []string {
-	config := []string{"SECRET_ARN_ALLOWLIST", "CALLER_RULES", "CACHE_TTL", "CACHE_MAX_ENTRIES",
-		"CACHE_STALE_IF_ERROR", "CACHE_NOT_FOUND_TTL", "REFRESH_MIN_INTERVAL", "PREFETCH_SECRETS",
-		"MAX_BODY_BYTES", "MAX_MASKS", "MAX_DEPTH", "MAX_RESPONSE_BYTES", "LOG_LEVEL"}
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "AWS_") || slices.Contains(config, name) || name == "_LAMBDA_SERVER_PORT" {
+		if strings.HasPrefix(name, "AWS_") || slices.Contains(config.Variables, name) || name == "_LAMBDA_SERVER_PORT" {
 			continue
 		}
 		env = append(env, kv)
@@ -1147,7 +1145,7 @@ func TestRIEStaleIfError(t *testing.T) {
 // direct invocation.
 func TestRIECallerRules(t *testing.T) {
 	t.Parallel()
-	rules := `[{"callers":["arn:aws:iam::137149879143:role/workato-*"],"secrets":["arn:aws:secretsmanager:us-east-1:137149879143:secret:prod-jira-*"]},` +
+	rules := `[{"callers":["arn:aws:sts::137149879143:assumed-role/workato-*"],"secrets":["arn:aws:secretsmanager:us-east-1:137149879143:secret:prod-jira-*"]},` +
 		`{"callers":["*"],"secrets":["arn:aws:secretsmanager:eu-west-1:*"]}]`
 	e, sm := startWithFake(t, "CALLER_RULES="+rules)
 
@@ -1164,7 +1162,7 @@ func TestRIECallerRules(t *testing.T) {
 			maskEntry{Path: "/connection/x", Key: "x", SecretARN: plainARN, Code: "SecretNotAllowed"})
 	})
 	t.Run("another caller", func(t *testing.T) {
-		ev := bytes.ReplaceAll(eventFile(t, "http-resolve.json"), []byte("role/workato-connector"), []byte("role/intruder"))
+		ev := bytes.ReplaceAll(eventFile(t, "http-resolve.json"), []byte("assumed-role/workato-connector/"), []byte("assumed-role/intruder/"))
 		wantMaskFailures(t, e.invokeProxy(t, ev), http.StatusUnprocessableEntity,
 			maskEntry{Path: "/connection/client_secret", Key: "prod.jira.secret.key", SecretARN: jiraARN, Code: "SecretNotAllowed"},
 			maskEntry{Path: "/connection/auth/header", Key: "api.token", SecretARN: jiraARN, Code: "SecretNotAllowed"})

@@ -29,6 +29,16 @@ const (
 	DefaultMetricsNamespace  = "maskresolver"
 )
 
+// Variables lists every environment variable Load reads, for tests and
+// tools that must set or scrub the function's whole configuration.
+var Variables = []string{
+	"SECRET_ARN_ALLOWLIST", "CALLER_RULES",
+	"CACHE_TTL", "CACHE_MAX_ENTRIES", "CACHE_STALE_IF_ERROR", "CACHE_NOT_FOUND_TTL",
+	"REFRESH_MIN_INTERVAL", "PREFETCH_SECRETS",
+	"MAX_BODY_BYTES", "MAX_MASKS", "MAX_DEPTH", "MAX_STRING_BYTES", "MAX_SECRETS", "MAX_RESPONSE_BYTES",
+	"LOG_LEVEL", "METRICS_NAMESPACE",
+}
+
 // Config is the validated configuration of one execution environment.
 type Config struct {
 	// Allowlist limits the secrets any caller may resolve; nil allows any ARN.

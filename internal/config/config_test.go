@@ -236,3 +236,18 @@ func TestMetricsNamespace(t *testing.T) {
 		}
 	}
 }
+
+// Variables names exactly what Load reads: each, set to a bad value,
+// is reported by name.
+func TestVariablesListed(t *testing.T) {
+	t.Parallel()
+	for _, name := range config.Variables {
+		bad := "\x00not valid for any setting\x00"
+		_, err := config.Load(env(map[string]string{name: bad}))
+		if err == nil || !strings.Contains(err.Error(), name) {
+			// METRICS_NAMESPACE and LOG_LEVEL reject it too; a variable
+			// Load ignored would not be named.
+			t.Errorf("%s=%q: %v; want an error naming it", name, bad, err)
+		}
+	}
+}
