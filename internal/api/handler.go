@@ -112,7 +112,8 @@ type request struct {
 type answer struct {
 	status int
 	body   []byte
-	allow  bool // a 405 names the allowed method
+	allow  bool         // a 405 names the allowed method
+	code   resolve.Code // a request-level error's code, "" otherwise
 }
 
 // Invoke handles one event. It returns an error only when the answer
@@ -130,24 +131,48 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 				kind = re.Error()
 			}
 			h.logger.ErrorContext(ctx, "recovered panic", "panic", kind, "stack", string(debug.Stack()))
-			sum.codes = []resolve.Code{codeInternalError}
-			out, err = shape(req.source, errorAnswer(codeInternalError, "internal error; the detail is in the function's log"))
+			a := errorAnswer(codeInternalError, "internal error; the detail is in the function's log")
+			sum.codes, sum.status = []resolve.Code{codeInternalError}, a.status
+			out, err = shape(req.source, a)
 		}
 		h.logSummary(ctx, req, sum, start)
 	}()
 	var a answer
 	req, a = h.parse(payload)
 	if a.status == 0 {
-		spanCtx, end := xtrace.Start(ctx, "resolve")
-		a = h.route(spanCtx, req, &sum)
-		if b, refused := bounded(req.source, a, h.maxResponseBytes); refused {
-			a, sum.codes = b, []resolve.Code{resolve.CodeResponseTooLarge}
-		}
-		sum.status = a.status
-		end(nil, sum.annotations()...)
+		a = h.traced(ctx, req, &sum)
+	}
+	if len(sum.codes) == 0 && a.code != "" {
+		// Refused before resolving (a route, method, size or event
+		// error): the answer's own code decided the status.
+		sum.codes = []resolve.Code{a.code}
 	}
 	sum.status = a.status
 	return shape(req.source, a)
+}
+
+// traced routes and resolves req inside the "resolve" subsegment, which
+// is closed, with the summary's annotations, on every path: a panic too
+// (recorded as the 500 Invoke answers with).
+func (h *Handler) traced(ctx context.Context, req request, sum *summary) (a answer) {
+	spanCtx, end := xtrace.Start(ctx, "resolve")
+	defer func() {
+		if p := recover(); p != nil {
+			sum.codes, sum.status = []resolve.Code{codeInternalError}, status(codeInternalError)
+			end(sum.annotations()...)
+			panic(p)
+		}
+		end(sum.annotations()...)
+	}()
+	a = h.route(spanCtx, req, sum)
+	if b, refused := bounded(req.source, a, h.maxResponseBytes); refused {
+		a, sum.codes = b, []resolve.Code{resolve.CodeResponseTooLarge}
+	}
+	if len(sum.codes) == 0 && a.code != "" {
+		sum.codes = []resolve.Code{a.code}
+	}
+	sum.status = a.status
+	return a
 }
 
 // parse reads an event. API Gateway events are told from a direct
@@ -273,7 +298,7 @@ func errorAnswer(c resolve.Code, msg string) answer {
 	b = append(b, `,"message":`...)
 	b, _ = appendJSONString(b, msg)
 	b = append(b, "}}"...)
-	return answer{status: status(c), body: b}
+	return answer{status: status(c), body: b, code: c}
 }
 
 func appendJSONString(dst []byte, s string) ([]byte, error) {

@@ -93,7 +93,13 @@ type answer struct {
 
 func invoke(t *testing.T, h *api.Handler, event []byte) answer {
 	t.Helper()
-	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
+	return invokeCtx(t, context.Background(), h, event)
+}
+
+// invokeCtx invokes h under ctx (which may carry an X-Ray segment).
+func invokeCtx(t *testing.T, ctx context.Context, h *api.Handler, event []byte) answer {
+	t.Helper()
+	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
 	out, err := h.Invoke(ctx, event)
 	if err != nil {
 		t.Fatalf("Invoke: %v", err)
@@ -150,9 +156,19 @@ func TestRoutes(t *testing.T) {
 			if tt.status == 405 && a.Headers["Allow"] != "POST" {
 				t.Errorf("405 without Allow: POST: %v", a.Headers)
 			}
+			line := summaryLine(t, logs.String())
+			if line["status"] != float64(tt.status) {
+				t.Errorf("summary status %v, want %d", line["status"], tt.status)
+			}
 			if tt.code != "" {
 				if got := errorCode(t, a.Body); got != tt.code {
 					t.Errorf("code %s, want %s", got, tt.code)
+				}
+				// The code that decided the status is the outcome and the
+				// metric dimension, not "OK" (fixed bug).
+				if line["outcome"] != tt.code || line["ErrorCode"] != tt.code || line["Errors"] != 1.0 || line["ErrorsByCode"] != 1.0 {
+					t.Errorf("summary outcome %v, ErrorCode %v, Errors %v, ErrorsByCode %v; want %s and 1",
+						line["outcome"], line["ErrorCode"], line["Errors"], line["ErrorsByCode"], tt.code)
 				}
 				return
 			}
@@ -239,6 +255,12 @@ func TestPanicBecomes500(t *testing.T) {
 	if strings.Contains(a.Body, "nil map") || !strings.Contains(logs.String(), "nil map") {
 		t.Errorf("the detail must go to the log, not the body: body %s", a.Body)
 	}
+	// The summary line and its metrics record the 500 (fixed bug: it
+	// logged status 0, so the Errors metric stayed 0).
+	line := summaryLine(t, logs.String())
+	if line["status"] != 500.0 || line["outcome"] != "InternalError" || line["Errors"] != 1.0 || line["ErrorCode"] != "InternalError" {
+		t.Errorf("panic summary: status %v outcome %v Errors %v ErrorCode %v", line["status"], line["outcome"], line["Errors"], line["ErrorCode"])
+	}
 	out, err := h.Invoke(context.Background(), []byte(reqBody))
 	if err != nil || errorCode(t, string(out)) != "InternalError" {
 		t.Errorf("direct panic: %s %v", out, err)
@@ -309,4 +331,23 @@ func TestPanicValueNeverLogged(t *testing.T) {
 	if !strings.Contains(logs.String(), "recovered panic") {
 		t.Errorf("the panic was not logged: %s", logs.String())
 	}
+}
+
+// summaryLine returns the one request summary line in logs.
+func summaryLine(t *testing.T, logs string) map[string]any {
+	t.Helper()
+	var found map[string]any
+	for _, l := range strings.Split(logs, "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(l), &m) == nil && m["message"] == "request" {
+			if found != nil {
+				t.Fatalf("two summary lines:\n%s", logs)
+			}
+			found = m
+		}
+	}
+	if found == nil {
+		t.Fatalf("no summary line:\n%s", logs)
+	}
+	return found
 }

@@ -13,7 +13,6 @@ const (
 	codeMethodNotAllowed resolve.Code = "MethodNotAllowed"
 	codePayloadTooLarge  resolve.Code = "PayloadTooLarge"
 	codeInternalError    resolve.Code = "InternalError"
-	codeMaskFailed       resolve.Code = "MaskResolutionFailed"
 )
 
 // status is the one place an error class becomes an HTTP status.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/maskresolver/maskresolver/internal/mask"
 	"github.com/maskresolver/maskresolver/internal/secrets"
@@ -153,7 +154,7 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, p Params) (*Result,
 	sc := scanner{buf: body, maxDepth: r.maxDepth, maxMasks: r.maxMasks, maxString: r.maxStringBytes}
 	_, endParse := xtrace.Start(ctx, "parse")
 	connStart, connEnd, dryRun, err := sc.request()
-	endParse(nil, "masks", len(sc.matches), "bytes", len(body))
+	endParse("masks", len(sc.matches), "bytes", len(body))
 	if err != nil {
 		var tm *tooManyMasks
 		if errors.As(err, &tm) {
@@ -258,7 +259,7 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, p Params) (*Result,
 	default:
 		_, endSub := xtrace.Start(ctx, "substitute")
 		res.connection = rewrite(body[connStart:connEnd], connStart, sc.holders, sc.matches, values)
-		endSub(nil, "strings", len(sc.holders))
+		endSub("strings", len(sc.holders))
 	}
 	return res, nil
 }
@@ -425,10 +426,17 @@ func (s *scanner) maxAgeMember() error {
 	return nil
 }
 
+// truncQuote quotes a member name for a message, cut to its first 64
+// bytes at a character boundary (cutting inside a UTF-8 sequence would put
+// a replacement character in the message).
 func truncQuote(b []byte) string {
 	const max = 64
 	if len(b) > max {
-		return strconv.Quote(string(b[:max])) + "..."
+		n := max
+		for n > 0 && !utf8.RuneStart(b[n]) {
+			n--
+		}
+		return strconv.Quote(string(b[:n])) + "..."
 	}
 	return strconv.Quote(string(b))
 }

@@ -225,13 +225,13 @@ func (s *Store) Get(ctx context.Context, arns []string, f Freshness) ([]Result, 
 		misses = append(misses, i)
 	}
 	st.Misses = len(misses)
-	endLookup(nil, "cache_hits", st.Hits, "cache_misses", st.Misses)
+	endLookup("cache_hits", st.Hits, "cache_misses", st.Misses)
 	if len(misses) == 0 {
 		return results, st
 	}
 	fetchCtx, endFetch := xtrace.Start(ctx, "fetch")
 	defer func() {
-		endFetch(nil, "secrets", len(misses), "calls", st.Calls, "throttles_absorbed", st.Throttles, "stale_served", st.Stale)
+		endFetch("secrets", len(misses), "calls", st.Calls, "throttles_absorbed", st.Throttles, "stale_served", st.Stale)
 	}()
 	ctx = fetchCtx
 	var n counters

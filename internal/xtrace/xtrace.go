@@ -13,9 +13,9 @@ import (
 )
 
 // End records annotations (key, value pairs) on a subsegment and closes it.
-type End func(err error, kv ...any)
+type End func(kv ...any)
 
-func noop(error, ...any) {}
+func noop(...any) {}
 
 // Start begins a subsegment named name when ctx carries a segment or
 // Lambda's trace header, and returns the context to pass on and its End.
@@ -27,12 +27,12 @@ func Start(ctx context.Context, name string) (context.Context, End) {
 	if seg == nil {
 		return ctx, noop
 	}
-	return ctx, func(err error, kv ...any) {
+	return ctx, func(kv ...any) {
 		for i := 0; i+1 < len(kv); i += 2 {
 			if k, ok := kv[i].(string); ok {
 				_ = seg.AddAnnotation(k, kv[i+1])
 			}
 		}
-		seg.Close(err)
+		seg.Close(nil)
 	}
 }

@@ -14,7 +14,7 @@ func TestUntracedIsFree(t *testing.T) {
 	ctx := context.Background()
 	allocs := testing.AllocsPerRun(100, func() {
 		c, end := xtrace.Start(ctx, "parse")
-		end(nil)
+		end()
 		if c != ctx {
 			t.Fatal("untraced Start changed the context")
 		}
@@ -42,7 +42,7 @@ func TestTracedRecordsAnnotations(t *testing.T) {
 	if sub == nil || sub == seg || sub.Name != "fetch" {
 		t.Fatalf("no subsegment named fetch in the context: %+v", sub)
 	}
-	end(nil, "secrets", 3, "outcome", "ok")
+	end("secrets", 3, "outcome", "ok")
 	if sub.InProgress {
 		t.Error("End did not close the subsegment")
 	}
