@@ -11,22 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/maskresolver/maskresolver/internal/api"
 	"github.com/maskresolver/maskresolver/internal/mask"
 	"github.com/maskresolver/maskresolver/internal/resolve"
 	"github.com/maskresolver/maskresolver/internal/secrets"
-)
-
-// Defaults of SPEC §5, next to the settings that use them.
-const (
-	DefaultCacheTTL          = 5 * time.Minute
-	DefaultCacheMaxEntries   = 1000
-	DefaultCacheStaleIfError = 15 * time.Minute
-	DefaultMaxBodyBytes      = 1 << 20
-	DefaultMaxMasks          = 1000
-	DefaultMaxDepth          = 64
-	DefaultMaxStringBytes    = 256 << 10
-	DefaultMaxSecrets        = 100
-	DefaultMetricsNamespace  = "maskresolver"
 )
 
 // Variables lists every environment variable Load reads, for tests and
@@ -110,20 +98,21 @@ func (r CallerRule) matchesCaller(caller string) bool {
 // Load reads the configuration through lookup (os.LookupEnv in production).
 // All problems are reported together, each naming its variable.
 func Load(lookup func(string) (string, bool)) (Config, error) {
+	// Each default lives once, with the package that uses it.
 	c := Config{
-		CacheTTL:           DefaultCacheTTL,
-		CacheMaxEntries:    DefaultCacheMaxEntries,
-		CacheStaleIfError:  DefaultCacheStaleIfError,
+		CacheTTL:           secrets.DefaultTTL,
+		CacheMaxEntries:    secrets.DefaultMaxEntries,
+		CacheStaleIfError:  secrets.DefaultStaleIfError,
 		CacheNotFoundTTL:   secrets.DefaultNotFoundTTL,
 		RefreshMinInterval: secrets.DefaultRefreshMinInterval,
-		MaxBodyBytes:       DefaultMaxBodyBytes,
-		MaxMasks:           DefaultMaxMasks,
-		MaxDepth:           DefaultMaxDepth,
-		MaxStringBytes:     DefaultMaxStringBytes,
-		MaxSecrets:         DefaultMaxSecrets,
+		MaxBodyBytes:       api.DefaultMaxBodyBytes,
+		MaxMasks:           resolve.DefaultMaxMasks,
+		MaxDepth:           resolve.DefaultMaxDepth,
+		MaxStringBytes:     resolve.DefaultMaxStringBytes,
+		MaxSecrets:         resolve.DefaultMaxSecrets,
 		MaxResponseBytes:   resolve.DefaultMaxResponseBytes,
 		LogLevel:           slog.LevelInfo,
-		MetricsNamespace:   DefaultMetricsNamespace,
+		MetricsNamespace:   api.DefaultMetricsNamespace,
 	}
 	var errs []error
 	get := func(name string) (string, bool) {

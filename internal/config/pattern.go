@@ -56,7 +56,8 @@ func (ps Patterns) Match(s string) bool {
 	return false
 }
 
-// parsePatterns splits a comma-separated list, dropping blanks. A pattern
+// parsePatterns checks a list of patterns (already split, by the caller, at
+// commas or from a JSON list), trimming each and dropping blanks. A pattern
 // must look like an ARN (start with "arn:" or be "*") so that a typo such as
 // a bare secret name fails loudly instead of allowing nothing.
 func parsePatterns(list []string) (Patterns, error) {

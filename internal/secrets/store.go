@@ -81,7 +81,8 @@ func WithRefreshMinInterval(d time.Duration) Option { return func(o *options) { 
 // or fake calls; production uses the SDK client built from aws.Config).
 func WithClients(f func(region string) API) Option { return func(o *options) { o.newClient = f } }
 
-// WithLogger sets where the store reports stale serves; never values.
+// WithLogger sets where the store reports failed reads, stale serves and
+// a refused batch action, by ARN and code; never values.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // withClock lets tests move time.
