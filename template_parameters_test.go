@@ -1,0 +1,133 @@
+package maskresolver_test
+
+import (
+	"slices"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+func TestParameters(t *testing.T) {
+	t.Parallel()
+	tpl := loadTemplate(t, nil)
+	want := map[string]struct {
+		typ string
+		def any
+	}{
+		"SecretArnAllowlist":  {"String", ""},
+		"CacheTtl":            {"String", "5m"},
+		"CacheMaxEntries":     {"Number", "1000"},
+		"CacheStaleIfError":   {"String", "15m"},
+		"LogLevel":            {"String", "info"},
+		"KmsKeyArns":          {"CommaDelimitedList", ""},
+		"MaxBodyBytes":        {"Number", "1048576"},
+		"MaxMasks":            {"Number", "1000"},
+		"MaxDepth":            {"Number", "64"},
+		"MaxResponseBytes":    {"Number", "6287360"},
+		"CacheNotFoundTtl":    {"String", "5s"},
+		"CallerRules":         {"String", ""},
+		"MetricsNamespace":    {"String", "maskresolver"},
+		"AlarmTopicArn":       {"String", ""},
+		"ReservedConcurrency": {"Number", "-1"},
+		"RefreshMinInterval":  {"String", "1s"},
+		// An empty list: PREFETCH_SECRETS is then "", read as unset.
+		"PrefetchSecretArns":     {"CommaDelimitedList", ""},
+		"ProvisionedConcurrency": {"Number", "0"},
+		"ConfigRevision":         {"String", "1"},
+		// Not environment variables, so plain numbers.
+		"ThrottlingRateLimit":  {"Number", float64(50)},
+		"ThrottlingBurstLimit": {"Number", float64(100)},
+		"LogRetentionInDays":   {"Number", float64(30)},
+	}
+	for name, w := range want {
+		p, ok := tpl.Parameters[name]
+		if !ok {
+			t.Errorf("parameter %s missing", name)
+			continue
+		}
+		if p.Type != w.typ || p.Default != w.def {
+			t.Errorf("parameter %s: %s default %#v, want %s default %#v", name, p.Type, p.Default, w.typ, w.def)
+		}
+	}
+	if got := tpl.Parameters["LogLevel"].AllowedValues; !slices.Equal(got, []any{"debug", "info", "warn", "error"}) {
+		t.Errorf("LogLevel AllowedValues %v", got)
+	}
+	// Every Go duration parameter takes the same shapes.
+	durations := deref(tpl.Parameters["CacheTtl"].AllowedPattern)
+	for _, name := range []string{"CacheStaleIfError", "CacheNotFoundTtl", "RefreshMinInterval"} {
+		if got := deref(tpl.Parameters[name].AllowedPattern); got != durations {
+			t.Errorf("%s AllowedPattern %q, want CacheTtl's %q", name, got, durations)
+		}
+	}
+	if min := tpl.Parameters["ProvisionedConcurrency"].MinValue; min == nil || *min != 0 {
+		t.Errorf("ProvisionedConcurrency MinValue %v, want 0", min)
+	}
+	// Bounded, so that the VersionDescription stays within 256 characters.
+	if rev := tpl.Parameters["ConfigRevision"]; rev.MaxLength == nil || *rev.MaxLength > 16 || rev.AllowedPattern == nil {
+		t.Errorf("ConfigRevision MaxLength %v, AllowedPattern %v: want at most 16 characters of a pattern", rev.MaxLength, rev.AllowedPattern)
+	}
+}
+
+// TestParameterGroups: the console's form shows every parameter once, in the
+// group that says what it is for.
+func TestParameterGroups(t *testing.T) {
+	t.Parallel()
+	root := rawTemplate(t)
+	groups := node(t, root, "Metadata", "AWS::CloudFormation::Interface", "ParameterGroups")
+	params := node(t, root, "Parameters")
+	in := map[string]string{} // parameter -> group label
+	for _, g := range groups.Content {
+		label := node(t, g, "Label", "default").Value
+		for _, p := range node(t, g, "Parameters").Content {
+			if prev, dup := in[p.Value]; dup {
+				t.Errorf("parameter %s is in groups %s and %s", p.Value, prev, label)
+			}
+			if lookup(params, p.Value) == nil {
+				t.Errorf("group %s lists %s, not a parameter", label, p.Value)
+			}
+			in[p.Value] = label
+		}
+	}
+	for i := 0; i+1 < len(params.Content); i += 2 {
+		if _, ok := in[params.Content[i].Value]; !ok {
+			t.Errorf("parameter %s is in no ParameterGroup", params.Content[i].Value)
+		}
+	}
+	for p, want := range map[string]string{
+		"RefreshMinInterval":     "Cache",
+		"ReservedConcurrency":    "Capacity",
+		"ProvisionedConcurrency": "Capacity",
+		"PrefetchSecretArns":     "Capacity",
+		"ConfigRevision":         "Capacity",
+	} {
+		if in[p] != want {
+			t.Errorf("parameter %s is in group %q, want %q", p, in[p], want)
+		}
+	}
+}
+
+func TestConditions(t *testing.T) {
+	t.Parallel()
+	c := node(t, rawTemplate(t), "Conditions")
+	eq := node(t, c, "UseDefaultAllowlist")
+	if eq.Tag != "!Equals" || len(eq.Content) != 2 {
+		t.Fatalf("UseDefaultAllowlist is %s, want !Equals", eq.Tag)
+	}
+	assertScalar(t, eq.Content[0], "UseDefaultAllowlist[0]", "!Ref", "SecretArnAllowlist")
+	assertScalar(t, eq.Content[1], "UseDefaultAllowlist[1]", "!!str", "")
+
+	// The kms statement is present only under HasKmsKeys.
+	sts := node(t, rawTemplate(t), "Resources", "ResolverFunction", "Properties", "Policies", "Statement")
+	var ifs []*yaml.Node
+	for _, s := range sts.Content {
+		if s.Tag == "!If" {
+			ifs = append(ifs, s)
+		}
+	}
+	if len(ifs) != 1 || len(ifs[0].Content) != 3 {
+		t.Fatalf("want exactly one conditional statement (kms:Decrypt), got %d", len(ifs))
+	}
+	assertScalar(t, ifs[0].Content[0], "kms statement condition", "!!str", "HasKmsKeys")
+	assertScalar(t, ifs[0].Content[2], "kms statement else", "!Ref", "AWS::NoValue")
+	node(t, c, "HasKmsKeys")
+}

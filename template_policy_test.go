@@ -1,0 +1,167 @@
+package maskresolver_test
+
+import (
+	"encoding/json"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// readActions is every action the function's role may have, and nothing else.
+var readActions = []string{
+	"secretsmanager:GetSecretValue",
+	"secretsmanager:DescribeSecret",
+	"secretsmanager:BatchGetSecretValue",
+	"kms:Decrypt",
+}
+
+// checkPolicy asserts what must hold for every parameter combination.
+func checkPolicy(t *testing.T, sts []statement) {
+	t.Helper()
+	for _, s := range sts {
+		if s.Effect != "Allow" {
+			t.Errorf("statement %s: Effect %q, want Allow", s, s.Effect)
+		}
+		if s.NotAction != nil || s.NotResource != nil || s.Principal != nil || s.NotPrincipal != nil {
+			t.Errorf("statement %s uses NotAction, NotResource or a Principal", s)
+		}
+		if len(s.actions()) == 0 || len(s.resources()) == 0 {
+			t.Errorf("statement %s: no Action or no Resource", s)
+		}
+		for _, a := range s.actions() {
+			if !slices.Contains(readActions, a) {
+				t.Errorf("statement %s grants %q, not one of %q", s, a, readActions)
+			}
+			for _, bad := range []string{"*", "Put", "Delete", "Update", "Create", "Restore", "Rotate", "Tag", "Replicate", "Policy"} {
+				if strings.Contains(a, bad) {
+					t.Errorf("statement %s grants %q", s, a)
+				}
+			}
+		}
+		for _, r := range s.resources() {
+			if r == "" {
+				t.Errorf("statement %s has an empty Resource", s)
+			}
+			if r == "*" && !slices.Equal(s.actions(), []string{"secretsmanager:BatchGetSecretValue"}) {
+				t.Errorf("statement %s: only secretsmanager:BatchGetSecretValue may be granted on \"*\"", s)
+			}
+		}
+	}
+	for _, a := range []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:BatchGetSecretValue"} {
+		n := 0
+		for _, s := range sts {
+			if s.grants(a) {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s granted by %d statements, want 1", a, n)
+		}
+	}
+}
+
+func TestPolicyDefaults(t *testing.T) {
+	t.Parallel()
+	sts := statements(t, resolverFunction(t, loadTemplate(t, nil)))
+	checkPolicy(t, sts)
+	if len(sts) != 2 {
+		t.Errorf("%d statements without KMS keys, want 2: %v", len(sts), sts)
+	}
+	read, _ := find(sts, "secretsmanager:GetSecretValue")
+	want := []string{"arn::secretsmanager:" + fakeRegion + ":" + fakeAccount + ":secret:*"}
+	if !slices.Equal(read.resources(), want) {
+		t.Errorf("read statement resources %q, want %q (own account and region)", read.resources(), want)
+	}
+	if !slices.Equal(read.actions(), []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}) {
+		t.Errorf("read statement actions %q", read.actions())
+	}
+	batch, _ := find(sts, "secretsmanager:BatchGetSecretValue")
+	if !slices.Equal(batch.resources(), []string{"*"}) {
+		t.Errorf("BatchGetSecretValue resources %q, want [*]", batch.resources())
+	}
+	if _, ok := find(sts, "kms:Decrypt"); ok {
+		t.Error("kms:Decrypt granted although KmsKeyArns is empty")
+	}
+}
+
+func TestPolicyFollowsParameters(t *testing.T) {
+	t.Parallel()
+	allow := []string{
+		"arn:aws:secretsmanager:us-east-1:111122223333:secret:prod-*",
+		"arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/*",
+	}
+	keys := []any{
+		"arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+		"arn:aws:kms:eu-west-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321",
+	}
+	sts := statements(t, resolverFunction(t, loadTemplate(t, map[string]any{
+		"SecretArnAllowlist": strings.Join(allow, ","),
+		"KmsKeyArns":         keys,
+	})))
+	checkPolicy(t, sts)
+	if len(sts) != 3 {
+		t.Errorf("%d statements with KMS keys, want 3: %v", len(sts), sts)
+	}
+	read, _ := find(sts, "secretsmanager:GetSecretValue")
+	if !slices.Equal(read.resources(), allow) {
+		t.Errorf("read statement resources %q, want the allowlist %q", read.resources(), allow)
+	}
+	kms, ok := find(sts, "kms:Decrypt")
+	if !ok {
+		t.Fatal("kms:Decrypt not granted although KmsKeyArns is set")
+	}
+	if !slices.Equal(kms.actions(), []string{"kms:Decrypt"}) {
+		t.Errorf("KMS statement actions %q, want [kms:Decrypt]", kms.actions())
+	}
+	if got := kms.resources(); len(got) != len(keys) || got[0] != keys[0] || got[1] != keys[1] {
+		t.Errorf("KMS statement resources %q, want %q", got, keys)
+	}
+	// goformation resolves ${AWS::URLSuffix} to ""; the raw template must
+	// name it, so that aws-cn's amazonaws.com.cn works too.
+	want := map[string]map[string]any{"StringLike": {"kms:ViaService": "secretsmanager.*."}}
+	if raw, err := os.ReadFile("template.yaml"); err != nil || !strings.Contains(string(raw), "kms:ViaService: !Sub secretsmanager.*.${AWS::URLSuffix}") {
+		t.Errorf("the KMS condition must be secretsmanager.*.${AWS::URLSuffix} (any region, any partition): %v", err)
+	}
+	if got, _ := json.Marshal(kms.Condition); string(got) != mustJSON(t, want) {
+		t.Errorf("KMS statement Condition %s, want %s", got, mustJSON(t, want))
+	}
+}
+
+// TestOnlyReadActions walks the whole template for IAM actions: the
+// function's policy must stay the only grant to the function, and grant only
+// reads. The Lambda permission's Action is what API Gateway may do to the
+// function, pinned by TestApiInvokePermission.
+func TestOnlyReadActions(t *testing.T) {
+	t.Parallel()
+	var walk func(n *yaml.Node, under string)
+	n := 0
+	walk = func(y *yaml.Node, under string) {
+		switch y.Kind {
+		case yaml.MappingNode:
+			if ty := lookup(y, "Type"); ty != nil && ty.Value == "AWS::Lambda::Permission" {
+				return
+			}
+			for i := 0; i+1 < len(y.Content); i += 2 {
+				walk(y.Content[i+1], y.Content[i].Value)
+			}
+		case yaml.SequenceNode:
+			for _, c := range y.Content {
+				walk(c, under)
+			}
+		case yaml.ScalarNode:
+			if under == "Action" || under == "NotAction" {
+				n++
+				if under == "NotAction" || !slices.Contains(readActions, y.Value) {
+					t.Errorf("%s %q in the template, want only %q", under, y.Value, readActions)
+				}
+			}
+		}
+	}
+	walk(rawTemplate(t), "")
+	if n != len(readActions) {
+		t.Errorf("%d Action entries in the template, want exactly the %d of the function's policy", n, len(readActions))
+	}
+}
