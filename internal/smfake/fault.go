@@ -3,6 +3,7 @@ package smfake
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
@@ -10,9 +11,10 @@ import (
 )
 
 // Fault is a failure for the server to act out on matching calls. The first
-// injected fault that matches a call (and has calls left) applies; it sleeps
-// Latency, then acts on the first of Reset, Truncate, Malformed and Code
-// that is set. A fault with only Latency delays the normal answer.
+// injected fault that matches a call (has calls left and, with Percent,
+// picks it) applies; it sleeps Latency, then acts on the first of Reset,
+// Truncate, Malformed and Code that is set. A fault with only Latency delays
+// the normal answer.
 type Fault struct {
 	// Op restricts the fault to one operation ("GetSecretValue",
 	// "BatchGetSecretValue", "DescribeSecret"); "" matches all three.
@@ -44,10 +46,23 @@ type Fault struct {
 	Truncate bool
 	// Malformed answers 200 with a body that is not JSON.
 	Malformed bool
-	// Times limits the fault to the first n matching calls; 0 means every
-	// matching call.
+	// Times limits the fault to the first n calls it acts on; 0 means
+	// every call it acts on.
 	Times int
+	// Percent confines the fault to that share of the matching calls,
+	// 0 < Percent ≤ 100, as a service throttles a share of its traffic; 0
+	// means every matching call. Each matching call is picked or passed
+	// over by a pseudo-random draw from a seed fixed by the fault's
+	// position among the injected ones, so a run that makes the same calls
+	// in the same order sees the same ones faulted. A call passed over goes
+	// on to the faults injected after this one. Per-secret faults draw once
+	// for each matching entry of a BatchGetSecretValue.
+	Percent float64
 }
+
+// faultSeed seeds the draws of Percent faults; each fault's stream differs
+// by its position.
+const faultSeed = 0x5eed_f417
 
 // Reset, Truncate and Malformed cannot be confined to one entry of a
 // BatchGetSecretValue answer: a per-secret fault with them breaks the whole
@@ -56,18 +71,53 @@ func (f Fault) breaksTransport() bool { return f.Reset || f.Truncate || f.Malfor
 
 type armedFault struct {
 	Fault
-	left int // matching calls still to fault; < 0 means unlimited
+	left  int        // calls still to fault; < 0 means unlimited
+	pick  *rand.Rand // draws for Percent; nil acts on every matching call
+	acted map[string]int
 }
 
-// Inject adds f after the faults already injected.
-func (s *Server) Inject(f Fault) {
+// Injected is a fault added by Inject, to ask what it did.
+type Injected struct {
+	s  *Server
+	af *armedFault
+}
+
+// Inject adds f after the faults already injected and returns a handle
+// that counts the calls f acts on. It panics if f.Percent is not within 0
+// to 100: a test that asks for an impossible share is wrong, not unlucky.
+func (s *Server) Inject(f Fault) *Injected {
+	if !(f.Percent >= 0 && f.Percent <= 100) {
+		panic(fmt.Sprintf("smfake: Fault.Percent %g: want 0 < p ≤ 100, or 0 for every call", f.Percent))
+	}
 	left := f.Times
 	if left <= 0 {
 		left = -1
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, &armedFault{Fault: f, left: left})
+	af := &armedFault{Fault: f, left: left, acted: map[string]int{}}
+	if f.Percent > 0 && f.Percent < 100 {
+		af.pick = rand.New(rand.NewPCG(faultSeed, uint64(len(s.faults))))
+	}
+	s.faults = append(s.faults, af)
+	return &Injected{s: s, af: af}
+}
+
+// Calls reports how many calls named op ("" every operation) the fault
+// acted on: calls that matched it and, with Percent, were picked. A
+// per-secret fault counts each entry of a BatchGetSecretValue it acted on.
+// ResetCalls leaves the count as it is; ClearFaults stops it growing.
+func (i *Injected) Calls(op string) int {
+	i.s.mu.Lock()
+	defer i.s.mu.Unlock()
+	if op != "" {
+		return i.af.acted[op]
+	}
+	n := 0
+	for _, c := range i.af.acted {
+		n += c
+	}
+	return n
 }
 
 // ClearFaults removes every injected fault.
@@ -79,7 +129,8 @@ func (s *Server) ClearFaults() {
 
 // takeFaultLocked returns the first fault with calls left that matches op
 // and either the whole call (target == nil) or the secret at target, and
-// spends one of its calls. s.mu must be held.
+// picks the call if the fault has a Percent; it spends one of the fault's
+// calls. s.mu must be held.
 func (s *Server) takeFaultLocked(op, region string, target *secretKey) (Fault, bool) {
 	for _, af := range s.faults {
 		if af.left == 0 || (af.Op != "" && af.Op != op) {
@@ -98,6 +149,10 @@ func (s *Server) takeFaultLocked(op, region string, target *secretKey) (Fault, b
 				continue
 			}
 		}
+		if af.pick != nil && af.pick.Float64()*100 >= af.Percent {
+			continue
+		}
+		af.acted[op]++
 		if af.left > 0 {
 			af.left--
 		}
