@@ -178,10 +178,7 @@ func TestAlarmActions(t *testing.T) {
 			t.Errorf("%s notifies %v / %v, want %s", name, a.AlarmActions, a.OKActions, topic)
 		}
 	}
-	not := node(t, rawTemplate(t), "Conditions", "HasAlarmTopic")
-	if not.Tag != "!Not" || len(not.Content) != 1 || not.Content[0].Tag != "!Equals" || len(not.Content[0].Content) != 2 {
-		t.Fatalf("HasAlarmTopic is not !Not [!Equals [...]]")
-	}
-	assertScalar(t, not.Content[0].Content[0], "HasAlarmTopic[0]", "!Ref", "AlarmTopicArn")
-	assertScalar(t, not.Content[0].Content[1], "HasAlarmTopic[1]", "!!str", "")
+	topicArn, none := assertNotEquals(t, node(t, rawTemplate(t), "Conditions", "HasAlarmTopic"), "HasAlarmTopic")
+	assertScalar(t, topicArn, "HasAlarmTopic[0]", "!Ref", "AlarmTopicArn")
+	assertScalar(t, none, "HasAlarmTopic[1]", "!!str", "")
 }

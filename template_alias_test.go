@@ -38,23 +38,16 @@ func TestProvisionedConcurrency(t *testing.T) {
 	// SAM takes a string or a Ref to a parameter here, never an !If: the
 	// alias cannot come and go with the condition.
 	assertScalar(t, node(t, props, "AutoPublishAlias"), "AutoPublishAlias", "!!str", "live")
-	pc := node(t, props, "ProvisionedConcurrencyConfig")
-	if pc.Tag != "!If" || len(pc.Content) != 3 {
-		t.Fatalf("ProvisionedConcurrencyConfig is %s, want an !If of three", pc.Tag)
-	}
-	assertScalar(t, pc.Content[0], "ProvisionedConcurrencyConfig condition", "!!str", "HasProvisionedConcurrency")
-	if then := pc.Content[1]; then.Kind != yaml.MappingNode || len(then.Content) != 2 {
+	then, els := assertIf(t, node(t, props, "ProvisionedConcurrencyConfig"), "ProvisionedConcurrencyConfig", "HasProvisionedConcurrency")
+	if then.Kind != yaml.MappingNode || len(then.Content) != 2 {
 		t.Errorf("ProvisionedConcurrencyConfig then is not {ProvisionedConcurrentExecutions: ...}")
 	}
-	assertScalar(t, node(t, pc.Content[1], "ProvisionedConcurrentExecutions"), "ProvisionedConcurrentExecutions", "!Ref", "ProvisionedConcurrency")
-	assertScalar(t, pc.Content[2], "ProvisionedConcurrencyConfig else", "!Ref", "AWS::NoValue")
+	assertScalar(t, node(t, then, "ProvisionedConcurrentExecutions"), "ProvisionedConcurrentExecutions", "!Ref", "ProvisionedConcurrency")
+	assertScalar(t, els, "ProvisionedConcurrencyConfig else", "!Ref", "AWS::NoValue")
 
-	not := node(t, root, "Conditions", "HasProvisionedConcurrency")
-	if not.Tag != "!Not" || len(not.Content) != 1 || not.Content[0].Tag != "!Equals" || len(not.Content[0].Content) != 2 {
-		t.Fatalf("HasProvisionedConcurrency is not !Not [!Equals [...]]")
-	}
-	assertScalar(t, not.Content[0].Content[0], "HasProvisionedConcurrency[0]", "!Ref", "ProvisionedConcurrency")
-	assertScalar(t, not.Content[0].Content[1], "HasProvisionedConcurrency[1]", "!!str", "0")
+	param, zero := assertNotEquals(t, node(t, root, "Conditions", "HasProvisionedConcurrency"), "HasProvisionedConcurrency")
+	assertScalar(t, param, "HasProvisionedConcurrency[0]", "!Ref", "ProvisionedConcurrency")
+	assertScalar(t, zero, "HasProvisionedConcurrency[1]", "!!str", "0")
 }
 
 // versionUnnamed lists the parameters that shape the function's published

@@ -113,14 +113,10 @@ func TestEnvironment(t *testing.T) {
 
 	// The default allowlist must name the partition, not just leave a hole.
 	vars := node(t, rawTemplate(t), "Resources", "ResolverFunction", "Properties", "Environment", "Variables")
-	ifNode := node(t, vars, "SECRET_ARN_ALLOWLIST")
-	if ifNode.Tag != "!If" || len(ifNode.Content) != 3 {
-		t.Fatalf("SECRET_ARN_ALLOWLIST is not an !If of three: %s", ifNode.Tag)
-	}
-	assertScalar(t, ifNode.Content[0], "SECRET_ARN_ALLOWLIST condition", "!!str", "UseDefaultAllowlist")
-	assertScalar(t, ifNode.Content[1], "SECRET_ARN_ALLOWLIST default", "!Sub",
+	def, given := assertIf(t, node(t, vars, "SECRET_ARN_ALLOWLIST"), "SECRET_ARN_ALLOWLIST", "UseDefaultAllowlist")
+	assertScalar(t, def, "SECRET_ARN_ALLOWLIST default", "!Sub",
 		"arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:*")
-	assertScalar(t, ifNode.Content[2], "SECRET_ARN_ALLOWLIST given", "!Ref", "SecretArnAllowlist")
+	assertScalar(t, given, "SECRET_ARN_ALLOWLIST given", "!Ref", "SecretArnAllowlist")
 }
 
 func TestEnvironmentFollowsParameters(t *testing.T) {
@@ -172,28 +168,20 @@ func TestPrefetchSecrets(t *testing.T) {
 
 	root := rawTemplate(t)
 	v := node(t, root, "Resources", "ResolverFunction", "Properties", "Environment", "Variables", "PREFETCH_SECRETS")
-	if v.Tag != "!If" || len(v.Content) != 3 {
-		t.Fatalf("PREFETCH_SECRETS is %s, want an !If of three", v.Tag)
-	}
-	assertScalar(t, v.Content[0], "PREFETCH_SECRETS condition", "!!str", "HasPrefetchSecrets")
-	join := v.Content[1]
+	join, els := assertIf(t, v, "PREFETCH_SECRETS", "HasPrefetchSecrets")
 	if join.Tag != "!Join" || len(join.Content) != 2 {
 		t.Fatalf("PREFETCH_SECRETS then is %s, want !Join [\",\", !Ref PrefetchSecretArns]", join.Tag)
 	}
 	assertScalar(t, join.Content[0], "PREFETCH_SECRETS delimiter", "!!str", ",")
 	assertScalar(t, join.Content[1], "PREFETCH_SECRETS list", "!Ref", "PrefetchSecretArns")
-	assertScalar(t, v.Content[2], "PREFETCH_SECRETS else", "!!str", "")
+	assertScalar(t, els, "PREFETCH_SECRETS else", "!!str", "")
 
-	not := node(t, root, "Conditions", "HasPrefetchSecrets")
-	if not.Tag != "!Not" || len(not.Content) != 1 || not.Content[0].Tag != "!Equals" || len(not.Content[0].Content) != 2 {
-		t.Fatalf("HasPrefetchSecrets is not !Not [!Equals [...]]")
-	}
-	j := not.Content[0].Content[0]
+	j, empty := assertNotEquals(t, node(t, root, "Conditions", "HasPrefetchSecrets"), "HasPrefetchSecrets")
 	if j.Tag != "!Join" || len(j.Content) != 2 || j.Content[0].Value != "" {
 		t.Fatalf("HasPrefetchSecrets does not compare !Join [\"\", ...]")
 	}
 	assertScalar(t, j.Content[1], "HasPrefetchSecrets list", "!Ref", "PrefetchSecretArns")
-	assertScalar(t, not.Content[0].Content[1], "HasPrefetchSecrets[1]", "!!str", "")
+	assertScalar(t, empty, "HasPrefetchSecrets[1]", "!!str", "")
 }
 
 func TestReservedConcurrency(t *testing.T) {
@@ -208,17 +196,11 @@ func TestReservedConcurrency(t *testing.T) {
 
 	root := rawTemplate(t)
 	rc := node(t, root, "Resources", "ResolverFunction", "Properties", "ReservedConcurrentExecutions")
-	if rc.Tag != "!If" || len(rc.Content) != 3 {
-		t.Fatalf("ReservedConcurrentExecutions is %s, want an !If of three", rc.Tag)
-	}
-	assertScalar(t, rc.Content[0], "ReservedConcurrentExecutions condition", "!!str", "HasReservedConcurrency")
-	assertScalar(t, rc.Content[1], "ReservedConcurrentExecutions then", "!Ref", "ReservedConcurrency")
-	assertScalar(t, rc.Content[2], "ReservedConcurrentExecutions else", "!Ref", "AWS::NoValue")
+	then, els := assertIf(t, rc, "ReservedConcurrentExecutions", "HasReservedConcurrency")
+	assertScalar(t, then, "ReservedConcurrentExecutions then", "!Ref", "ReservedConcurrency")
+	assertScalar(t, els, "ReservedConcurrentExecutions else", "!Ref", "AWS::NoValue")
 
-	not := node(t, root, "Conditions", "HasReservedConcurrency")
-	if not.Tag != "!Not" || len(not.Content) != 1 || not.Content[0].Tag != "!Equals" || len(not.Content[0].Content) != 2 {
-		t.Fatalf("HasReservedConcurrency is not !Not [!Equals [...]]")
-	}
-	assertScalar(t, not.Content[0].Content[0], "HasReservedConcurrency[0]", "!Ref", "ReservedConcurrency")
-	assertScalar(t, not.Content[0].Content[1], "HasReservedConcurrency[1]", "!!str", "-1")
+	param, unset := assertNotEquals(t, node(t, root, "Conditions", "HasReservedConcurrency"), "HasReservedConcurrency")
+	assertScalar(t, param, "HasReservedConcurrency[0]", "!Ref", "ReservedConcurrency")
+	assertScalar(t, unset, "HasReservedConcurrency[1]", "!!str", "-1")
 }

@@ -109,6 +109,16 @@ func assertIf(t *testing.T, n *yaml.Node, what, cond string) (*yaml.Node, *yaml.
 	return n.Content[1], n.Content[2]
 }
 
+// assertNotEquals checks a condition !Not [!Equals [a, b]] and returns a
+// and b.
+func assertNotEquals(t *testing.T, n *yaml.Node, what string) (*yaml.Node, *yaml.Node) {
+	t.Helper()
+	if n.Tag != "!Not" || len(n.Content) != 1 || n.Content[0].Tag != "!Equals" || len(n.Content[0].Content) != 2 {
+		t.Fatalf("%s is not !Not [!Equals [...]]", what)
+	}
+	return n.Content[0].Content[0], n.Content[0].Content[1]
+}
+
 // unmodelled lists the properties goformation v7.14.9 cannot read, as
 // paths from the template's root to the property.
 //
