@@ -70,24 +70,19 @@ func run(ctx context.Context, o options) (err error) {
 	env := os.Environ()
 	switch o.secretsManager {
 	case smFake, "":
-		sm, err := newDouble(o)
+		sm, throttle, err := newDouble(o)
 		if err != nil {
 			return err
 		}
 		if st.seeded, err = seedARNs(o.secrets); err != nil {
 			return err
 		}
-		st.sm = sm
-		var h http.Handler = sm
-		if o.smThrottlePercent > 0 {
-			st.throttle = newThrottler(sm, o.smThrottlePercent)
-			h = st.throttle
-		}
+		st.sm, st.throttle = sm, throttle
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return fmt.Errorf("listen for the Secrets Manager double: %w", err)
 		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		srv := &http.Server{Handler: sm, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = srv.Serve(l) }()
 		defer srv.Close()
 		smURL := "http://" + l.Addr().String()
@@ -221,22 +216,29 @@ func (o options) quotas() smfake.Quotas {
 }
 
 // newDouble builds the Secrets Manager double seeded from o.secrets, with
-// the latency and quotas o asks for. The share throttled by
-// -sm-throttle-percent is not its business: a throttler in front of it
-// answers those.
-func newDouble(o options) (*smfake.Server, error) {
+// the latency, throttling and quotas o asks for. It returns the fault that
+// throttles -sm-throttle-percent of the calls, or nil, for /stats to
+// count.
+func newDouble(o options) (*smfake.Server, *smfake.Injected, error) {
 	var opts []smfake.Option
 	if o.smQuotaScale > 0 {
 		opts = append(opts, smfake.WithQuotas(o.quotas()))
 	}
 	sm := smfake.New(opts...)
 	if err := sm.LoadFile(o.secrets); err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	var throttle *smfake.Injected
+	if o.smThrottlePercent > 0 {
+		// Injected before the latency, so that a throttled call is
+		// answered at once, as Secrets Manager answers past its rate; a
+		// call it passes over goes on to the latency fault.
+		throttle = sm.Inject(smfake.Fault{Code: "ThrottlingException", Percent: o.smThrottlePercent})
 	}
 	if o.smLatency > 0 {
 		sm.Inject(smfake.Fault{Latency: o.smLatency})
 	}
-	return sm, nil
+	return sm, throttle, nil
 }
 
 // startEmulators starts n emulators one after another (each picks its own

@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
@@ -44,16 +42,18 @@ type envStats struct {
 }
 
 type smStats struct {
-	// Calls are the requests the double answered (smfake's Calls("")),
-	// ByOperation the same per operation. Requests the throttler answered
-	// never reach the double and are counted in Throttled alone.
-	Calls                int            `json:"calls"`
-	ByOperation          map[string]int `json:"by_operation"`
+	// Calls are the requests the double received (smfake's Calls("")),
+	// throttled ones included; ByOperation the same per operation.
+	Calls       int            `json:"calls"`
+	ByOperation map[string]int `json:"by_operation"`
+	// Throttled are the calls -sm-throttle-percent answered with
+	// ThrottlingException (an injected smfake.Fault), per operation in
+	// ThrottledByOperation. They are in Calls as well.
 	Throttled            int            `json:"throttled"`
 	ThrottledByOperation map[string]int `json:"throttled_by_operation"`
-	// QuotaThrottled are the calls the double's own quotas
-	// (-sm-quota-scale) answered with ThrottlingException. Unlike
-	// Throttled, they reached the double, so they are in Calls as well.
+	// QuotaThrottled are the calls the double's quotas (-sm-quota-scale)
+	// answered with ThrottlingException. They are in Calls as well, and
+	// never in Throttled: a call past the quota meets no fault.
 	QuotaThrottled            int            `json:"quota_throttled"`
 	QuotaThrottledByOperation map[string]int `json:"quota_throttled_by_operation"`
 	// SecretReads counts, for each secret of the seed file, the reads of
@@ -66,9 +66,9 @@ type smStats struct {
 // out.
 type statsSource struct {
 	sm        *smfake.Server
-	throttle  *throttler
-	quotas    bool     // the double enforces quotas
-	seeded    []string // ARNs of the seed file
+	throttle  *smfake.Injected // -sm-throttle-percent's fault, or nil
+	quotas    bool             // the double enforces quotas
+	seeded    []string         // ARNs of the seed file
 	emus      []*emulator
 	front     *front
 	bootstrap string // absolute path, to tell the function's processes
@@ -126,15 +126,15 @@ func (s *statsSource) collect() stats {
 			sm.ByOperation[op] = s.sm.Calls(op)
 			known += sm.ByOperation[op]
 			sm.QuotaThrottledByOperation[op] = s.sm.Throttled(op)
+			if s.throttle != nil {
+				sm.ThrottledByOperation[op] = s.throttle.Calls(op)
+			}
 		}
 		if other := sm.Calls - known; other > 0 {
 			sm.ByOperation["other"] = other
 		}
 		if s.throttle != nil {
-			sm.ThrottledByOperation = s.throttle.counts()
-			for _, c := range sm.ThrottledByOperation {
-				sm.Throttled += c
-			}
+			sm.Throttled = s.throttle.Calls("")
 		}
 		for _, arn := range s.seeded {
 			sm.SecretReads[arn] = s.sm.SecretReads(arn)
@@ -155,12 +155,18 @@ func (s *statsSource) report(w io.Writer) {
 		for _, op := range slices.Sorted(maps.Keys(sm.ByOperation)) {
 			ops = append(ops, fmt.Sprintf("%s %d", op, sm.ByOperation[op]))
 		}
-		quota := ""
-		if s.quotas {
-			quota = fmt.Sprintf(", %d of them throttled by -sm-quota-scale", sm.QuotaThrottled)
+		var throttled []string
+		if s.throttle != nil {
+			throttled = append(throttled, fmt.Sprintf("%d throttled by -sm-throttle-percent", sm.Throttled))
 		}
-		fmt.Fprintf(w, "devserver: Secrets Manager double: %d calls answered (%s)%s, %d more throttled by -sm-throttle-percent\n",
-			sm.Calls, strings.Join(ops, ", "), quota, sm.Throttled)
+		if s.quotas {
+			throttled = append(throttled, fmt.Sprintf("%d throttled by -sm-quota-scale", sm.QuotaThrottled))
+		}
+		of := ""
+		if len(throttled) > 0 {
+			of = ", of them " + strings.Join(throttled, " and ")
+		}
+		fmt.Fprintf(w, "devserver: Secrets Manager double: %d calls (%s)%s\n", sm.Calls, strings.Join(ops, ", "), of)
 	}
 }
 
@@ -183,54 +189,6 @@ func seedARNs(path string) ([]string, error) {
 		arns[i] = s.ARN
 	}
 	return arns, nil
-}
-
-// throttler answers a random share of requests with ThrottlingException in
-// the double's wire format, as Secrets Manager does past its request rate,
-// and passes the rest to next. smfake.Fault can throttle the first n calls,
-// not a share of them.
-type throttler struct {
-	next    http.Handler
-	percent float64
-
-	mu   sync.Mutex
-	byOp map[string]int
-	seq  uint64
-}
-
-func newThrottler(next http.Handler, percent float64) *throttler {
-	return &throttler{next: next, percent: percent, byOp: map[string]int{}}
-}
-
-// throttleBody is what Secrets Manager sends past its request rate.
-const throttleBody = `{"__type":"ThrottlingException","message":"Rate exceeded"}`
-
-func (t *throttler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if rand.Float64()*100 >= t.percent {
-		t.next.ServeHTTP(w, r)
-		return
-	}
-	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "secretsmanager.")
-	t.mu.Lock()
-	t.byOp[op]++
-	t.seq++
-	id := t.seq
-	t.mu.Unlock()
-	// Read the body so that the connection can carry the SDK's retry.
-	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
-	h := w.Header()
-	h.Set("Content-Type", "application/x-amz-json-1.1")
-	h.Set("Content-Length", strconv.Itoa(len(throttleBody)))
-	h.Set("X-Amzn-ErrorType", "ThrottlingException")
-	h.Set("X-Amzn-Requestid", fmt.Sprintf("devserver-throttle-%d", id))
-	w.WriteHeader(http.StatusBadRequest)
-	_, _ = io.WriteString(w, throttleBody)
-}
-
-func (t *throttler) counts() map[string]int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return maps.Clone(t.byOp)
 }
 
 // descendants returns the processes below pid, read from /proc (none where

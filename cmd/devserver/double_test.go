@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// seedARN is the first secret of events/secrets.json.
+const seedARN = "arn:aws:secretsmanager:us-east-1:137149879143:secret:prod-jira-credentials-FsmeTs"
+
+// batchGet sends sm one BatchGetSecretValue of the seed secret, as the SDK
+// would in us-east-1, and returns the answer.
+func batchGet(ctx context.Context, sm http.Handler) *httptest.ResponseRecorder {
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/", strings.NewReader(`{"SecretIdList":["`+seedARN+`"]}`))
+	req.Header.Set("X-Amz-Target", "secretsmanager.BatchGetSecretValue")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20261201/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=00")
+	rec := httptest.NewRecorder()
+	sm.ServeHTTP(rec, req)
+	return rec
+}
+
+// The double enforces -sm-quota-scale with -sm-quota-burst, and /stats
+// tells its throttles from -sm-throttle-percent's.
+func TestDoubleQuotas(t *testing.T) {
+	t.Parallel()
+	// BatchGetSecretValue at 0.1/s with 20 s of burst: two calls, then a
+	// throttle unless the test stalls for 10 s.
+	o := options{secrets: "../../events/secrets.json", smQuotaScale: 0.001, smQuotaBurst: 20 * time.Second}
+	sm, throttle, err := newDouble(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if throttle != nil {
+		t.Error("a throttling fault without -sm-throttle-percent")
+	}
+	for i, want := range []int{http.StatusOK, http.StatusOK, http.StatusBadRequest} {
+		if rec := batchGet(t.Context(), sm); rec.Code != want {
+			t.Errorf("call %d: %d %s, want %d", i, rec.Code, rec.Body, want)
+		}
+	}
+
+	st := &statsSource{sm: sm, quotas: true}
+	got := st.collect().SecretsManager
+	if got.Calls != 3 || got.QuotaThrottled != 1 || got.QuotaThrottledByOperation["BatchGetSecretValue"] != 1 || got.Throttled != 0 {
+		t.Errorf("stats = %+v, want 3 calls, 1 of them throttled by the quotas", got)
+	}
+	var report strings.Builder
+	st.report(&report)
+	if !strings.Contains(report.String(), "3 calls (BatchGetSecretValue 3, DescribeSecret 0, GetSecretValue 0), of them 1 throttled by -sm-quota-scale\n") {
+		t.Errorf("report: %s", report.String())
+	}
+}
+
+// -sm-throttle-percent throttles that share of the double's calls, at once
+// even with -sm-latency, and /stats counts them among the calls.
+func TestDoubleThrottlePercent(t *testing.T) {
+	t.Parallel()
+	// A latency no call waits out: a call the throttle passes over is
+	// abandoned when its context ends, one it throttles is answered.
+	o := options{secrets: "../../events/secrets.json", smThrottlePercent: 50, smLatency: time.Hour}
+	sm, throttle, err := newDouble(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	throttled := 0
+	for i := range n {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Millisecond)
+		rec := batchGet(ctx, sm)
+		cancel()
+		switch {
+		case rec.Code == http.StatusBadRequest && rec.Header().Get("X-Amzn-Errortype") == "ThrottlingException":
+			throttled++
+		case rec.Body.Len() != 0:
+			t.Errorf("call %d: %d %s, want a throttle or no answer", i, rec.Code, rec.Body)
+		}
+	}
+	if throttled < n/4 || throttled > 3*n/4 {
+		t.Errorf("%d of %d calls throttled, want about half", throttled, n)
+	}
+
+	st := &statsSource{sm: sm, throttle: throttle}
+	got := st.collect().SecretsManager
+	if got.Calls != n || got.Throttled != throttled || got.ThrottledByOperation["BatchGetSecretValue"] != throttled ||
+		got.ThrottledByOperation["GetSecretValue"] != 0 || got.QuotaThrottled != 0 {
+		t.Errorf("stats = %+v, want %d calls, %d of them throttled BatchGetSecretValue", got, n, throttled)
+	}
+	var report strings.Builder
+	st.report(&report)
+	if want := ", of them " + strconv.Itoa(throttled) + " throttled by -sm-throttle-percent\n"; !strings.Contains(report.String(), want) {
+		t.Errorf("report %q, want %q", report.String(), want)
+	}
+}
