@@ -40,8 +40,13 @@ func lambdaDefaults(env map[string]string) {
 	env["AWS_EC2_METADATA_DISABLED"] = "true"
 }
 
-// Always dropped: the emulator runs another mode when it is set, which this
-// function does not support.
+// Always dropped. The function supports AWS_LAMBDA_MAX_CONCURRENCY
+// (aws-lambda-go ≥ 1.55 runs that many invocations at once in one
+// environment; cmd/resolver's TestConcurrentInvocationsShareReads drives it
+// with a Runtime API of its own), but the emulator's classic mode, which
+// the devserver drives, runs one invocation at a time: with the variable
+// set, aws-lambda-rie switches to its Lambda Managed Instances mode, which
+// the devserver is neither built nor tested for.
 var neverInherit = []string{"AWS_LAMBDA_MAX_CONCURRENCY"}
 
 // Dropped when the double serves: anything that could make the SDK look for
