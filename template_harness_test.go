@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -150,21 +151,7 @@ var goformationMu sync.Mutex
 func loadTemplate(t *testing.T, overrides map[string]any) *cloudformation.Template {
 	t.Helper()
 	root := rawTemplate(t)
-	for _, path := range unmodelled {
-		parent := node(t, root, path[:len(path)-1]...)
-		key := path[len(path)-1]
-		found := false
-		for i := 0; i+1 < len(parent.Content); i += 2 {
-			if parent.Content[i].Value == key {
-				parent.Content = slices.Delete(parent.Content, i, i+2)
-				found = true
-				break
-			}
-		}
-		if !found {
-			t.Fatalf("%s: no %s to hide from goformation", templatePath, strings.Join(path, "."))
-		}
-	}
+	hide(t, root, unmodelled)
 	b, err := yaml.Marshal(root)
 	if err != nil {
 		t.Fatal(err)
@@ -184,6 +171,46 @@ func loadTemplate(t *testing.T, overrides map[string]any) *cloudformation.Templa
 		t.Fatalf("template has Globals %v: merge them into these assertions", slices.Collect(maps.Keys(tpl.Globals)))
 	}
 	return tpl
+}
+
+// hide removes the properties at paths (as in unmodelled) from root. One
+// that is not there fails the test: unmodelled would be out of date.
+func hide(t *testing.T, root *yaml.Node, paths [][]string) {
+	t.Helper()
+	for _, path := range paths {
+		parent := node(t, root, path[:len(path)-1]...)
+		key := path[len(path)-1]
+		found := false
+		for i := 0; i+1 < len(parent.Content); i += 2 {
+			if parent.Content[i].Value == key {
+				parent.Content = slices.Delete(parent.Content, i, i+2)
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Fatalf("%s: no %s to hide from goformation", templatePath, strings.Join(path, "."))
+		}
+	}
+}
+
+// openCopy writes root as a template file in a temporary directory and
+// returns what goformation.Open, the entry point a tool given the file
+// would use, makes of it.
+func openCopy(t *testing.T, root *yaml.Node) error {
+	t.Helper()
+	b, err := yaml.Marshal(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), templatePath)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	goformationMu.Lock()
+	defer goformationMu.Unlock()
+	_, err = goformation.Open(path)
+	return err
 }
 
 func resolverFunction(t *testing.T, tpl *cloudformation.Template) *serverless.Function {
