@@ -3,14 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/maskresolver/maskresolver/internal/api"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
@@ -55,10 +54,8 @@ func TestAmplificationRefused(t *testing.T) {
 	} {
 		before := f.sm.SecretReads(full)
 		p := f.invoke(t, post(t, tc.body), "")
-		var e struct {
-			Error struct{ Code, Message string }
-		}
-		if p.StatusCode != 422 || json.Unmarshal([]byte(p.Body), &e) != nil || e.Error.Code != "ResponseTooLarge" {
+		var b api.Body
+		if p.StatusCode != 422 || json.Unmarshal([]byte(p.Body), &b) != nil || b.Error == nil || b.Error.Code != "ResponseTooLarge" {
 			t.Errorf("%s (%d bytes): %d %.300s", tc.name, len(tc.body), p.StatusCode, p.Body)
 		}
 		if len(p.Body) > 1024 || strings.Contains(p.Body, "vvvv") {
@@ -76,26 +73,6 @@ func TestAmplificationRefused(t *testing.T) {
 	} else {
 		t.Logf("peak RSS %d MiB", hwm>>20)
 	}
-}
-
-// peakRSS reads a process's high-water resident set size (VmHWM).
-func peakRSS(t *testing.T, pid int) int {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Skipf("no /proc here: %v", err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
-			if err != nil {
-				t.Fatalf("VmHWM %q", v)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmHWM in /proc status")
-	return 0
 }
 
 // TestCheapRefusalsThroughBinary replays the review's cost findings that

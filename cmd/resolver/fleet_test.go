@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -41,8 +40,7 @@ func TestFleetColdStormThroughBinary(t *testing.T) {
 		}
 		arns[i] = full
 	}
-	srv := httptest.NewServer(sm)
-	t.Cleanup(srv.Close)
+	smURL, _ := smfake.Serve(t, sm)
 
 	conn := map[string]string{}
 	for i, arn := range arns {
@@ -53,7 +51,7 @@ func TestFleetColdStormThroughBinary(t *testing.T) {
 
 	fleet := make([]*tracedFunction, envs)
 	for i := range fleet {
-		fleet[i] = startTracedOn(t, sm, srv.URL, "METRICS_NAMESPACE=maskresolver")
+		fleet[i] = startTracedOn(t, sm, smURL, "METRICS_NAMESPACE=maskresolver")
 	}
 	const timeout = 10 * time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), 2*timeout)
@@ -118,20 +116,4 @@ func TestFleetColdStormThroughBinary(t *testing.T) {
 	}
 	t.Logf("%d environments × %d cold secrets: %d calls (%d batch, %d single), %d throttled and absorbed",
 		envs, secrets, sm.Calls(""), sm.Calls("BatchGetSecretValue"), sm.Calls("GetSecretValue"), sm.Throttled(""))
-}
-
-// summaryLine waits for the function's one request summary line.
-func summaryLine(t *testing.T, f *tracedFunction) map[string]any {
-	t.Helper()
-	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		for _, line := range strings.Split(f.logs.String(), "\n") {
-			var m map[string]any
-			if json.Unmarshal([]byte(line), &m) == nil && m["message"] == "request" {
-				return m
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no summary line:\n%s", f.logs.String())
-		}
-	}
 }

@@ -11,42 +11,6 @@ import (
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
-// versionIDs returns the version_id of each entry of a 200's masks.
-func versionIDs(t *testing.T, p proxyResponse) []string {
-	t.Helper()
-	var a struct {
-		Masks []struct {
-			VersionID string `json:"version_id"`
-		} `json:"masks"`
-	}
-	if p.StatusCode != 200 || json.Unmarshal([]byte(p.Body), &a) != nil {
-		t.Fatalf("%d %s", p.StatusCode, p.Body)
-	}
-	ids := make([]string, len(a.Masks))
-	for i, m := range a.Masks {
-		ids[i] = m.VersionID
-	}
-	return ids
-}
-
-// withHeader adds a header to an HTTP API event, as API Gateway passes it
-// (lower-cased name).
-func withHeader(t *testing.T, event []byte, name, value string) []byte {
-	t.Helper()
-	var ev map[string]any
-	if err := json.Unmarshal(event, &ev); err != nil {
-		t.Fatal(err)
-	}
-	h, _ := ev["headers"].(map[string]any)
-	if h == nil {
-		h = map[string]any{}
-	}
-	h[strings.ToLower(name)] = value
-	ev["headers"] = h
-	b, _ := json.Marshal(ev)
-	return b
-}
-
 // TestFreshOnDemandThroughBinary is SPEC §8 through the built binary: a
 // rotation inside the TTL, then max_age 0 (or Cache-Control: no-cache)
 // gets the new value and version, which later requests get from memory;
@@ -142,7 +106,9 @@ func TestFreshOnDemandThroughBinary(t *testing.T) {
 
 // TestPrefetchThroughBinary: PREFETCH_SECRETS are read during init, so
 // the first request makes no call; one that cannot be read is logged and
-// does not fail the start; an invalid one fails it, naming it.
+// does not fail the start. (An invalid one fails it, naming it: a row of
+// internal/config's TestLoadErrors, and any bad setting stops the binary
+// in TestColdStartBadConfig.)
 func TestPrefetchThroughBinary(t *testing.T) {
 	t.Parallel()
 	sm, smURL := newFake(t)
