@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 )
 
 // describeStacksXML is a DescribeStacks answer for a deployed
@@ -91,7 +91,8 @@ const stackMissingXML = `<ErrorResponse xmlns="http://cloudformation.amazonaws.c
 
 const deployedURL = "https://k3x9q2w7ab.execute-api.us-east-1.amazonaws.com/v1/resolve"
 
-// cloudFormation is a test double of the CloudFormation Query API: it
+// cloudFormation is a test double of the CloudFormation Query API, which
+// the SDK's client speaks (a form-encoded POST, an XML answer): it
 // answers DescribeStacks for the stack "maskresolver" with
 // describeStacksXML and reports every request it receives.
 func cloudFormation(t *testing.T, apiURL string) (*httptest.Server, <-chan received) {
@@ -128,7 +129,7 @@ func TestStackURL(t *testing.T) {
 		http: &http.Client{},
 		now:  func() time.Time { return signingTime },
 		loadConfig: func(context.Context) (aws.Config, error) {
-			return aws.Config{Region: "us-east-1", Credentials: sessionCreds, BaseEndpoint: aws.String(cfn.URL)}, nil
+			return aws.Config{Region: "us-east-1", Credentials: sessionCreds, BaseEndpoint: aws.String(cfn.URL), RetryMaxAttempts: 1}, nil
 		},
 	}
 	u, err := c.stackURL(context.Background(), "maskresolver")
@@ -146,11 +147,11 @@ func TestStackURL(t *testing.T) {
 	if sig.service != "cloudformation" || sig.region != "us-east-1" || sig.akid != testAKID {
 		t.Errorf("signed for %+v", sig)
 	}
-	if rec.req.URL.Path != "/" || rec.req.Header.Get("Content-Type") != "application/x-www-form-urlencoded; charset=utf-8" {
-		t.Errorf("%s %s, Content-Type %q", rec.req.Method, rec.req.URL, rec.req.Header.Get("Content-Type"))
+	if ct := rec.req.Header.Get("Content-Type"); rec.req.URL.Path != "/" || !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+		t.Errorf("%s %s, Content-Type %q", rec.req.Method, rec.req.URL, ct)
 	}
-	if want := "Action=DescribeStacks&StackName=maskresolver&Version=2010-05-15"; string(rec.body) != want {
-		t.Errorf("body %s, want %s", rec.body, want)
+	if form, err := url.ParseQuery(string(rec.body)); err != nil || form.Encode() != "Action=DescribeStacks&StackName=maskresolver&Version=2010-05-15" {
+		t.Errorf("body %s, want DescribeStacks of maskresolver (%v)", rec.body, err)
 	}
 
 	for stack, want := range map[string]string{
@@ -163,27 +164,44 @@ func TestStackURL(t *testing.T) {
 	}
 }
 
-func TestCloudFormationEndpoint(t *testing.T) {
+// TestStackEndpoints proves that DescribeStacks goes where the SDK sends
+// it in every partition, not only aws and aws-cn: the regional endpoint,
+// over HTTPS, as the Host a test server sees.
+func TestStackEndpoints(t *testing.T) {
 	t.Parallel()
-	services := config.SharedConfig{Services: config.Services{ServiceValues: map[string]map[string]string{
-		"cloudformation": {"endpoint_url": "http://cfn.shared.example"},
-	}}}
-	for _, tc := range []struct {
-		name string
-		cfg  aws.Config
-		want string
-	}{
-		{"regional", aws.Config{Region: "eu-central-1"}, "https://cloudformation.eu-central-1.amazonaws.com/"},
-		{"china", aws.Config{Region: "cn-northwest-1"}, "https://cloudformation.cn-northwest-1.amazonaws.com.cn/"},
-		{"AWS_ENDPOINT_URL", aws.Config{Region: "us-east-1", BaseEndpoint: aws.String("http://all.example")}, "http://all.example"},
-		{"service endpoint first", aws.Config{Region: "us-east-1", BaseEndpoint: aws.String("http://all.example"), ConfigSources: []any{services}},
-			"http://cfn.shared.example"},
-		{"configured endpoints ignored", aws.Config{Region: "us-east-1", ConfigSources: []any{
-			config.EnvConfig{IgnoreConfiguredEndpoints: aws.Bool(true)}, services,
-		}}, "https://cloudformation.us-east-1.amazonaws.com/"},
+	got := make(chan string, 1)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Host
+		w.Header().Set("Content-Type", "text/xml")
+		io.WriteString(w, strings.Replace(describeStacksXML, "%API_URL%", deployedURL, 1))
+	}))
+	t.Cleanup(srv.Close)
+	addr := srv.Listener.Addr().String()
+	transport := srv.Client().Transport.(*http.Transport).Clone()
+	transport.TLSClientConfig.InsecureSkipVerify = true // the certificate is the test server's, not the endpoint's
+	transport.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	for region, host := range map[string]string{
+		"eu-central-1":   "cloudformation.eu-central-1.amazonaws.com",
+		"cn-northwest-1": "cloudformation.cn-northwest-1.amazonaws.com.cn",
+		"us-gov-west-1":  "cloudformation.us-gov-west-1.amazonaws.com",
+		"us-iso-east-1":  "cloudformation.us-iso-east-1.c2s.ic.gov",
+		"eu-isoe-west-1": "cloudformation.eu-isoe-west-1.cloud.adc-e.uk",
 	} {
-		if got := cloudFormationEndpoint(context.Background(), tc.cfg); got != tc.want {
-			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		c := &client{
+			http: &http.Client{Transport: transport},
+			loadConfig: func(context.Context) (aws.Config, error) {
+				return aws.Config{Region: region, Credentials: staticCreds, RetryMaxAttempts: 1}, nil
+			},
+		}
+		if u, err := c.stackURL(context.Background(), "maskresolver"); err != nil || u != deployedURL {
+			t.Errorf("%s: %q, %v", region, u, err)
+			continue
+		}
+		if h := <-got; h != host {
+			t.Errorf("%s: DescribeStacks sent to %s, want %s", region, h, host)
 		}
 	}
 }
@@ -247,7 +265,9 @@ func TestStackNetworkError(t *testing.T) {
 	refused := refusedURL(t)
 	c.loadConfig = func(ctx context.Context, r, p string) (aws.Config, error) {
 		cfg, err := load(ctx, r, p)
-		cfg.BaseEndpoint = aws.String(refused)
+		// One attempt: the SDK's retries of a refused connection would
+		// only add their backoff to the test.
+		cfg.BaseEndpoint, cfg.RetryMaxAttempts = aws.String(refused), 1
 		return cfg, err
 	}
 	res := c.runTest(t, `{}`, "--stack", "maskresolver")
