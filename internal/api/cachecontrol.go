@@ -52,21 +52,3 @@ func parseSeconds(s string) (time.Duration, bool) {
 	}
 	return time.Duration(n) * time.Second, true
 }
-
-// header finds a request header by name, case-insensitively, as API
-// Gateway passes them: HTTP API events lower-case the names and join
-// repeated headers with commas; REST API events keep the names as sent
-// and repeat them in multi (joined here with commas).
-func header(single map[string]string, multi map[string][]string, name string) string {
-	for k, vs := range multi {
-		if strings.EqualFold(k, name) {
-			return strings.Join(vs, ",")
-		}
-	}
-	for k, v := range single {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	return ""
-}

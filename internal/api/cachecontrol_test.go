@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -37,15 +38,23 @@ func TestParseCacheControl(t *testing.T) {
 	}
 }
 
-func TestHeaderLookup(t *testing.T) {
+// The event decoder finds Cache-Control however API Gateway spells it:
+// lower-cased in an HTTP API event, as sent (and repeated in
+// multiValueHeaders) in a REST API event.
+func TestEventCacheControl(t *testing.T) {
 	t.Parallel()
-	if got := header(map[string]string{"cache-control": "no-cache"}, nil, "Cache-Control"); got != "no-cache" {
-		t.Errorf("HTTP API lower-case: %q", got)
-	}
-	if got := header(map[string]string{"Cache-Control": "max-age=1"}, map[string][]string{"Cache-Control": {"max-age=9", "no-cache"}}, "cache-control"); got != "max-age=9,no-cache" {
-		t.Errorf("REST multi-value: %q", got)
-	}
-	if got := header(nil, nil, "Cache-Control"); got != "" {
-		t.Errorf("none: %q", got)
+	for _, tt := range []struct{ name, event, want string }{
+		{"http api", `{"version":"2.0","headers":{"cache-control":"no-cache"},"requestContext":{"http":{"method":"POST"}}}`, "no-cache"},
+		{"rest as sent", `{"httpMethod":"POST","headers":{"Cache-Control":"max-age=1"},"requestContext":{}}`, "max-age=1"},
+		{"rest multi-value", `{"httpMethod":"POST","headers":{"Cache-Control":"max-age=1"},"multiValueHeaders":{"Cache-Control":["max-age=9","no-cache"]},"requestContext":{}}`, "max-age=9,no-cache"},
+		{"none", `{"version":"2.0","headers":{"accept":"*/*"},"requestContext":{}}`, ""},
+	} {
+		var ev event
+		if err := json.Unmarshal([]byte(tt.event), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if r, _, _ := ev.request(); r.cacheControl != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, r.cacheControl, tt.want)
+		}
 	}
 }

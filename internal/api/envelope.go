@@ -7,29 +7,37 @@ import (
 	"github.com/maskresolver/maskresolver/internal/resolve"
 )
 
-// envelopeOverhead bounds what API Gateway's proxy response object adds
-// around the body: the status, the headers and the member names (a test
-// checks it against the real encoding).
-const envelopeOverhead = 256
+// The proxy response object's text around the status and the body, as
+// shape writes it.
+const (
+	envelopeHeaders = `,"headers":{"Content-Type":"application/json","Cache-Control":"no-store"`
+	envelopeAllow   = `,"Allow":"POST"`
+	envelopeBody    = `},"body":"`
+	envelopeEnd     = `"}`
+)
 
-// wireLen is the length of body once shaped for src: as it is for a
-// direct invocation; for API Gateway, as the "body" string of the proxy
-// response object, which encoding/json writes with \" and \\ escapes and
-// with <, > and & as \u003c-style escapes.
-func wireLen(src source, body []byte) int {
+// shapedLen is the exact length of shape's output for a.
+func shapedLen(src source, a answer) int {
 	if src == direct {
-		return len(body)
+		return len(a.body)
 	}
-	n := envelopeOverhead
-	for i := 0; i < len(body); {
-		c := body[i]
+	n := len(`{"statusCode":`) + len(strconv.Itoa(a.status)) + len(envelopeHeaders) + len(envelopeBody) + len(envelopeEnd)
+	if a.allow {
+		n += len(envelopeAllow)
+	}
+	return n + escapedLen(a.body)
+}
+
+// escapedLen is the length of b escaped as resolve.AppendEscaped escapes
+// it: \" and \\, \n \r \t, \u00XX for other control characters, \u2028
+// and \u2029, and \ufffd for a byte that is not UTF-8.
+func escapedLen(b []byte) int {
+	n := 0
+	for i := 0; i < len(b); {
+		c := b[i]
 		if c < utf8.RuneSelf {
 			switch {
-			case c == '"' || c == '\\':
-				n += 2
-			case c == '<' || c == '>' || c == '&':
-				n += 6
-			case c == '\n' || c == '\r' || c == '\t':
+			case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
 				n += 2
 			case c < 0x20:
 				n += 6
@@ -39,7 +47,7 @@ func wireLen(src source, body []byte) int {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRune(body[i:])
+		r, size := utf8.DecodeRune(b[i:])
 		if r == '\u2028' || r == '\u2029' || (r == utf8.RuneError && size == 1) {
 			n += 6
 		} else {
@@ -56,7 +64,7 @@ func wireLen(src source, body []byte) int {
 // the envelope adds, so the function never returns more than Lambda
 // accepts.
 func bounded(src source, a answer, max int) (answer, bool) {
-	n := wireLen(src, a.body)
+	n := shapedLen(src, a)
 	if n <= max {
 		return a, false
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -8,10 +9,10 @@ import (
 	"github.com/maskresolver/maskresolver/internal/resolve"
 )
 
-// wireLen must bound the shaped answer from above, by no more than the
-// envelope's allowance, whatever the body holds: escapes the envelope
-// doubles, characters encoding/json writes as \u escapes, and the 405's
-// extra header.
+// shapedLen is the shaped answer's exact length whatever the body holds
+// (escapes, control characters, U+2028, bytes that are not UTF-8, the
+// 405's extra header), and the envelope decodes to the status, headers
+// and body.
 func TestWireLenBoundsShape(t *testing.T) {
 	t.Parallel()
 	bodies := []string{
@@ -31,9 +32,26 @@ func TestWireLenBoundsShape(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				w := wireLen(src, []byte(b))
-				if len(out) > w || (src != direct && w-len(out) > envelopeOverhead) || (src == direct && w != len(out)) {
-					t.Errorf("%v body %q: shaped %d bytes, wireLen %d", src, b, len(out), w)
+				a := answer{status: 422, body: []byte(b), allow: allow}
+				if w := shapedLen(src, a); len(out) != w {
+					t.Errorf("%v body %q: shaped %d bytes, shapedLen %d", src, b, len(out), w)
+				}
+				if src == direct {
+					continue
+				}
+				// What API Gateway reads: the status, the headers and the
+				// body, byte for byte.
+				var got struct {
+					StatusCode int
+					Headers    map[string]string
+					Body       string
+				}
+				if err := json.Unmarshal(out, &got); err != nil {
+					t.Fatalf("%v body %q: %v: %s", src, b, err, out)
+				}
+				if got.StatusCode != 422 || got.Headers["Content-Type"] != "application/json" || got.Headers["Cache-Control"] != "no-store" ||
+					(got.Headers["Allow"] == "POST") != allow || (utf8.ValidString(b) && got.Body != b) {
+					t.Errorf("%v body %q: decoded %+v", src, b, got)
 				}
 			}
 		}

@@ -5,15 +5,15 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"time"
+	"unsafe"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/maskresolver/maskresolver/internal/resolve"
 	"github.com/maskresolver/maskresolver/internal/xtrace"
 )
@@ -49,6 +49,8 @@ type Handler struct {
 	access           Access
 	logger           *slog.Logger
 	namespace        string
+	// emf holds the summary line's CloudWatchMetrics lists, by shape.
+	emf [2][2][]byte
 }
 
 // Option configures a Handler.
@@ -81,6 +83,7 @@ func New(r *resolve.Resolver, opts ...Option) *Handler {
 	for _, o := range opts {
 		o(h)
 	}
+	h.emf = emfMetrics(h.namespace)
 	return h
 }
 
@@ -175,49 +178,35 @@ func (h *Handler) traced(ctx context.Context, req request, sum *summary) (a answ
 	return a
 }
 
-// parse reads an event. API Gateway events are told from a direct
-// invocation by their requestContext; a direct event is the request itself.
+// parse reads an event in one pass. API Gateway events are told from a
+// direct invocation by their requestContext; a direct event is the
+// request itself.
 func (h *Handler) parse(payload []byte) (request, answer) {
 	if !bytes.Contains(payload, []byte(`"requestContext"`)) {
 		return h.limited(request{source: direct, method: "POST", path: Route}, payload, false)
 	}
-	var probe struct {
-		Version    string  `json:"version"`
-		HTTPMethod *string `json:"httpMethod"`
-	}
-	if err := json.Unmarshal(payload, &probe); err != nil {
-		return request{source: direct}, errorAnswer(resolve.CodeInvalidRequest, "the event is not a JSON object: "+err.Error())
-	}
+	var ev event
+	err := json.Unmarshal(payload, &ev)
+	var syntax *json.SyntaxError
 	switch {
-	case probe.Version == "2.0":
-		var ev events.APIGatewayV2HTTPRequest
-		if err := json.Unmarshal(payload, &ev); err != nil {
-			return request{source: httpAPI}, errorAnswer(resolve.CodeInvalidRequest, "malformed HTTP API event: "+err.Error())
-		}
-		r := request{source: httpAPI, method: ev.RequestContext.HTTP.Method, path: ev.RawPath}
-		if r.path == "" {
-			r.path = ev.RequestContext.HTTP.Path
-		}
-		// A named stage prefixes the raw path; $default does not.
-		if st := ev.RequestContext.Stage; st != "" && st != "$default" {
-			r.path = strings.TrimPrefix(r.path, "/"+st)
-		}
-		if az := ev.RequestContext.Authorizer; az != nil && az.IAM != nil {
-			r.caller = az.IAM.UserARN
-		}
-		r.cacheControl = header(ev.Headers, nil, "Cache-Control")
-		return h.limited(r, []byte(ev.Body), ev.IsBase64Encoded)
-	case probe.HTTPMethod != nil:
-		var ev events.APIGatewayProxyRequest
-		if err := json.Unmarshal(payload, &ev); err != nil {
-			return request{source: restAPI}, errorAnswer(resolve.CodeInvalidRequest, "malformed REST API event: "+err.Error())
-		}
-		r := request{source: restAPI, method: ev.HTTPMethod, path: ev.Path, caller: ev.RequestContext.Identity.UserArn,
-			cacheControl: header(ev.Headers, ev.MultiValueHeaders, "Cache-Control")}
-		return h.limited(r, []byte(ev.Body), ev.IsBase64Encoded)
-	default:
+	case errors.As(err, &syntax):
+		return request{source: direct}, errorAnswer(resolve.CodeInvalidRequest, "the event is not a JSON object: "+err.Error())
+	case err != nil && ev.Version == "2.0":
+		// Valid JSON with a member of the wrong type: answer in the
+		// shape of the source it claims to be.
+		return request{source: httpAPI}, errorAnswer(resolve.CodeInvalidRequest, "malformed HTTP API event: "+err.Error())
+	case err != nil && ev.HTTPMethod != nil:
+		return request{source: restAPI}, errorAnswer(resolve.CodeInvalidRequest, "malformed REST API event: "+err.Error())
+	case err != nil:
+		return request{source: direct}, errorAnswer(resolve.CodeInvalidRequest, "malformed event: "+err.Error())
+	}
+	if ev.Version != "2.0" && ev.HTTPMethod == nil {
+		// Neither payload format: the request object itself, which
+		// happens to hold a member named requestContext.
 		return h.limited(request{source: direct, method: "POST", path: Route}, payload, false)
 	}
+	r, body, b64 := ev.request()
+	return h.limited(r, body, b64)
 }
 
 // limited decodes a base64 body and applies MAX_BODY_BYTES, refusing an
@@ -307,17 +296,25 @@ func appendJSONString(dst []byte, s string) ([]byte, error) {
 }
 
 // shape wraps an answer for the event's source: the API Gateway proxy
-// response objects, or the bare body for a direct invocation.
+// response object ({"statusCode", "headers", "body"}, the members both
+// payload formats read), or the bare body for a direct invocation. The
+// envelope is written by hand into one buffer of its exact size, with the
+// body escaped straight into it: no string copy of the body and no
+// reflection.
 func shape(src source, a answer) ([]byte, error) {
 	if src == direct {
 		return a.body, nil
 	}
-	headers := map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"}
+	out := make([]byte, 0, shapedLen(src, a))
+	out = append(out, `{"statusCode":`...)
+	out = strconv.AppendInt(out, int64(a.status), 10)
+	out = append(out, envelopeHeaders...)
 	if a.allow {
-		headers["Allow"] = "POST"
+		out = append(out, envelopeAllow...)
 	}
-	if src == httpAPI {
-		return json.Marshal(events.APIGatewayV2HTTPResponse{StatusCode: a.status, Headers: headers, Body: string(a.body)})
-	}
-	return json.Marshal(events.APIGatewayProxyResponse{StatusCode: a.status, Headers: headers, Body: string(a.body)})
+	out = append(out, envelopeBody...)
+	// The body is only read while it is escaped, so a string view of it
+	// saves the copy a conversion would make.
+	out = resolve.AppendEscaped(out, unsafe.String(unsafe.SliceData(a.body), len(a.body)))
+	return append(out, envelopeEnd...), nil
 }

@@ -2,7 +2,10 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/maskresolver/maskresolver/internal/resolve"
@@ -97,12 +100,6 @@ func (h *Handler) metrics(s summary, st secrets.Stats, masks int, ms float64) []
 			throttled = 1
 		}
 	}
-	metric := func(name, unit string) map[string]string { return map[string]string{"Name": name, "Unit": unit} }
-	names := []map[string]string{
-		metric("Requests", "Count"), metric("Errors", "Count"), metric("Throttled", "Count"),
-		metric("Masks", "Count"), metric("SecretsRead", "Count"), metric("SecretsManagerCalls", "Count"),
-		metric("ThrottlesAbsorbed", "Count"), metric("ForcedReads", "Count"), metric("Duration", "Milliseconds"),
-	}
 	attrs := []slog.Attr{
 		slog.String(serviceDimension, serviceName),
 		slog.Int("Requests", 1),
@@ -119,29 +116,68 @@ func (h *Handler) metrics(s summary, st secrets.Stats, masks int, ms float64) []
 		slog.Float64("Duration", ms),
 	}
 	// The hit ratio exists only for requests that looked a secret up.
+	ratio := 0
 	if n := st.Hits + st.Misses; n > 0 {
-		names = append(names, metric("CacheHitRatio", "Percent"))
+		ratio = 1
 		attrs = append(attrs, slog.Float64("CacheHitRatio", 100*float64(st.Hits)/float64(n)))
 	}
-	directives := []map[string]any{{
-		"Namespace":  h.namespace,
-		"Dimensions": [][]string{{serviceDimension}},
-		"Metrics":    names,
-	}}
 	if errored == 1 {
-		// Errors by code: one more directive, dimensioned by the code that
-		// decided the status.
-		directives = append(directives, map[string]any{
-			"Namespace":  h.namespace,
-			"Dimensions": [][]string{{serviceDimension, "ErrorCode"}},
-			"Metrics":    []map[string]string{metric("ErrorsByCode", "Count")},
-		})
 		attrs = append(attrs, slog.String("ErrorCode", s.outcome()), slog.Int("ErrorsByCode", 1))
 	}
-	return append(attrs, slog.Any("_aws", map[string]any{
-		"Timestamp":         time.Now().UnixMilli(),
-		"CloudWatchMetrics": directives,
-	}))
+	return append(attrs, slog.Any("_aws", emfDirective{ts: time.Now().UnixMilli(), metrics: h.emf[ratio][errored]}))
+}
+
+// emfDirective is the _aws member of a summary line: the timestamp and
+// the CloudWatchMetrics list, which New builds once per shape.
+type emfDirective struct {
+	ts      int64
+	metrics []byte
+}
+
+func (d emfDirective) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, len(d.metrics)+48)
+	b = append(b, `{"Timestamp":`...)
+	b = strconv.AppendInt(b, d.ts, 10)
+	b = append(b, `,"CloudWatchMetrics":`...)
+	b = append(b, d.metrics...)
+	return append(b, '}'), nil
+}
+
+// emfMetrics builds the CloudWatchMetrics lists of the summary line, one
+// for each shape: with or without the cache hit ratio (only requests that
+// looked a secret up have one), and with or without the ErrorsByCode
+// directive (dimensioned by the code that decided a failed request's
+// status). They depend only on the namespace, so they are built once.
+func emfMetrics(namespace string) (lists [2][2][]byte) {
+	type metric struct{ Name, Unit string }
+	type directive struct {
+		Namespace  string
+		Dimensions [][]string
+		Metrics    []metric
+	}
+	names := []metric{
+		{"Requests", "Count"}, {"Errors", "Count"}, {"Throttled", "Count"},
+		{"Masks", "Count"}, {"SecretsRead", "Count"}, {"SecretsManagerCalls", "Count"},
+		{"ThrottlesAbsorbed", "Count"}, {"ForcedReads", "Count"}, {"Duration", "Milliseconds"},
+	}
+	for ratio := range 2 {
+		for errored := range 2 {
+			ms := slices.Clone(names)
+			if ratio == 1 {
+				ms = append(ms, metric{"CacheHitRatio", "Percent"})
+			}
+			ds := []directive{{namespace, [][]string{{serviceDimension}}, ms}}
+			if errored == 1 {
+				ds = append(ds, directive{namespace, [][]string{{serviceDimension, "ErrorCode"}}, []metric{{"ErrorsByCode", "Count"}}})
+			}
+			b, err := json.Marshal(ds)
+			if err != nil {
+				panic(err) // strings and slices only: cannot fail
+			}
+			lists[ratio][errored] = b
+		}
+	}
+	return lists
 }
 
 // logFailures names each failing mask by path, key and ARN (never a value).

@@ -401,6 +401,14 @@ func hex4(b []byte) rune {
 
 // appendUnescape decodes the body of a string token already checked by
 // stringToken. Lone surrogates become U+FFFD, as encoding/json does.
+// AppendUnescaped appends the decoded text of raw, the inside of a valid
+// JSON string token (without its quotes), to dst.
+func AppendUnescaped(dst, raw []byte) []byte { return appendUnescape(dst, raw) }
+
+// AppendEscaped appends s as the inside of a JSON string, escaped as the
+// resolver escapes the values it inserts.
+func AppendEscaped(dst []byte, s string) []byte { return appendString(dst, s) }
+
 func appendUnescape(dst, raw []byte) []byte {
 	for i := 0; i < len(raw); {
 		c := raw[i]
