@@ -19,6 +19,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
 )
 
 const (
@@ -293,26 +294,50 @@ func (c *client) resolve(ctx context.Context, rawURL string, body []byte) (*resp
 	return &response{status: status, body: respBody}, nil
 }
 
-// signResolve signs req for execute-api. For a loopback host — the local
-// front, which checks no signature — missing credentials or region are a
-// note and the request goes unsigned.
+// signResolve signs req for execute-api. A loopback host is the local
+// front, which checks no signature: see signLocal.
 func (c *client) signResolve(ctx context.Context, req *http.Request, body []byte) error {
 	host := req.URL.Hostname()
-	local := isLoopback(host)
-	creds, region, err := c.credentials(ctx)
-	if err == nil {
-		if r := executeAPIRegion(host); r != "" {
-			region = r
-		} else if region == "" {
-			err = fmt.Errorf("no region to sign for: %s is not an <id>.execute-api.<region>.amazonaws.com host; pass --region or set AWS_REGION", host)
-		}
+	if isLoopback(host) {
+		return c.signLocal(ctx, req, body, host)
 	}
+	creds, region, err := c.credentials(ctx)
 	if err != nil {
-		if local {
-			fmt.Fprintf(c.notes, "maskctl: note: sending unsigned to %s: %v\n", host, err)
-			return nil
-		}
 		return fmt.Errorf("%w (--no-sign sends unsigned)", err)
+	}
+	if r := executeAPIRegion(host); r != "" {
+		region = r
+	} else if region == "" {
+		return fmt.Errorf("no region to sign for: %s is not an <id>.execute-api.<region>.amazonaws.com host; pass --region or set AWS_REGION (--no-sign sends unsigned)", host)
+	}
+	return signRequest(ctx, req, body, creds, executeAPI, region, c.now())
+}
+
+// signLocal signs req for the local front when credentials and a region
+// are configured, and otherwise sends it unsigned with one note on
+// stderr.
+//
+// When the environment and the shared files hold no credentials, the
+// default chain's last resort is the instance role, which maskctl does not
+// ask for here: off EC2 the SDK would wait for instance metadata and log
+// its own warning, all for a signature the front never checks.
+func (c *client) signLocal(ctx context.Context, req *http.Request, body []byte, host string) error {
+	unsigned := func(why string) error {
+		fmt.Fprintf(c.notes, "maskctl: note: %s; sending unsigned to loopback host %s\n", why, host)
+		return nil
+	}
+	cfg, err := c.config(ctx)
+	switch {
+	case err != nil:
+		return unsigned(err.Error())
+	case cfg.Credentials == nil || aws.IsCredentialsProvider(cfg.Credentials, (*ec2rolecreds.Provider)(nil)):
+		return unsigned("no AWS credentials in the environment or the shared config")
+	case cfg.Region == "":
+		return unsigned("no AWS region to sign for")
+	}
+	creds, region, err := c.credentials(ctx)
+	if err != nil {
+		return unsigned(err.Error())
 	}
 	return signRequest(ctx, req, body, creds, executeAPI, region, c.now())
 }

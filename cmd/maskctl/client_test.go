@@ -284,15 +284,29 @@ func TestLocalhostFallback(t *testing.T) {
 	t.Parallel()
 	srv, got := apiServer(t, http.StatusOK, `{"connection":{}}`)
 	port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
-	for _, host := range []string{"127.0.0.1", "localhost"} {
-		t.Run(host, func(t *testing.T) {
-			c := testCLI(noCreds, "us-east-1", nil)
-			res := c.runTest(t, `{}`, "--url", "http://"+host+":"+port+"/v1/resolve")
-			if res.code != exitOK {
-				t.Fatalf("exit %d, stderr %q", res.code, res.stderr)
-			}
-			if !strings.HasPrefix(res.stderr, "maskctl: note: sending unsigned to "+host) || strings.Count(res.stderr, "\n") != 1 {
-				t.Errorf("stderr %q", res.stderr)
+	for _, tc := range []struct {
+		name, host string
+		creds      aws.CredentialsProvider
+		region     string
+		note       string // all of stderr
+	}{
+		// Nothing configured: the chain's last resort, the instance role,
+		// is not asked for.
+		{"no credentials", "127.0.0.1", instanceRoleOnly, "us-east-1",
+			"maskctl: note: no AWS credentials in the environment or the shared config; sending unsigned to loopback host 127.0.0.1\n"},
+		{"localhost", "localhost", nil, "us-east-1",
+			"maskctl: note: no AWS credentials in the environment or the shared config; sending unsigned to loopback host localhost\n"},
+		// Configured credentials that fail say why.
+		{"failing credentials", "127.0.0.1", noCreds, "us-east-1",
+			"maskctl: note: get AWS credentials: no EC2 IMDS role found; sending unsigned to loopback host 127.0.0.1\n"},
+		{"no region", "127.0.0.1", staticCreds, "",
+			"maskctl: note: no AWS region to sign for; sending unsigned to loopback host 127.0.0.1\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := testCLI(tc.creds, tc.region, nil)
+			res := c.runTest(t, `{}`, "--url", "http://"+tc.host+":"+port+"/v1/resolve")
+			if res.code != exitOK || res.stderr != tc.note {
+				t.Fatalf("exit %d, stderr %q, want %q", res.code, res.stderr, tc.note)
 			}
 			if a := (<-got).req.Header.Get("Authorization"); a != "" {
 				t.Errorf("Authorization %q", a)

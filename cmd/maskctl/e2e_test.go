@@ -73,9 +73,9 @@ func TestLocalFront(t *testing.T) {
 
 	// No credentials: the loopback front is called unsigned, with a note.
 	failing := `{"client_secret":"` + seedMask + `","token":"{{workato:sm:no.such.key:arn:aws:secretsmanager:us-east-1:137149879143:secret:prod-jira-credentials-FsmeTs}}"}`
-	res = testCLI(noCreds, "us-east-1", nil).runTest(t, failing, "--url", url)
+	res = testCLI(instanceRoleOnly, "us-east-1", nil).runTest(t, failing, "--url", url)
 	lines := strings.Split(strings.TrimSuffix(res.stderr, "\n"), "\n")
-	if res.code != exitStatus || len(lines) != 2 || !strings.HasPrefix(lines[0], "maskctl: note: sending unsigned to 127.0.0.1") ||
+	if res.code != exitStatus || len(lines) != 2 || lines[0] != "maskctl: note: no AWS credentials in the environment or the shared config; sending unsigned to loopback host 127.0.0.1" ||
 		!strings.HasPrefix(lines[1], "maskctl: 422 MaskResolutionFailed: ") {
 		t.Errorf("failing mask: exit %d, stderr %q", res.code, res.stderr)
 	}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
 )
 
 // signingTime is the clock of the test CLIs.
@@ -35,10 +37,13 @@ const (
 var (
 	staticCreds  = credentials.NewStaticCredentialsProvider(testAKID, testSecret, "")
 	sessionCreds = credentials.NewStaticCredentialsProvider(testAKID, testSecret, testToken)
-	// noCreds fails as the default chain does on a machine without any.
+	// noCreds fails as configured credentials that do not work do.
 	noCreds = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 		return aws.Credentials{}, errors.New("no EC2 IMDS role found")
 	})
+	// instanceRoleOnly is what the default chain holds when neither the
+	// environment nor the shared files give credentials.
+	instanceRoleOnly = aws.NewCredentialsCache(ec2rolecreds.New())
 )
 
 // testCLI is maskctl with the given credentials and configured region, an
@@ -178,4 +183,61 @@ func refusedURL(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	return "http://" + addr + "/v1/resolve"
+}
+
+// awsVariables are the environment variables that could give the SDK's
+// default configuration credentials, a region or an endpoint; setAWSEnv
+// empties them.
+var awsVariables = []string{
+	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+	"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION",
+	"AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME", "AWS_WEB_IDENTITY_TOKEN_FILE",
+	"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+	"AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+	"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CLOUDFORMATION", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+	"AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+	envURL,
+}
+
+// setAWSEnv gives the process an AWS configuration with nothing but set
+// in it: awsVariables empty, shared config and credentials files that do
+// not exist, then set's variables. It calls t.Setenv, so its test cannot
+// run in parallel; Go runs such tests before the parallel ones resume,
+// which then see the environment restored.
+func setAWSEnv(t *testing.T, set map[string]string) {
+	t.Helper()
+	for _, k := range awsVariables {
+		t.Setenv(k, "")
+	}
+	dir := t.TempDir()
+	t.Setenv("AWS_CONFIG_FILE", dir+"/config")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", dir+"/credentials")
+	for k, v := range set {
+		t.Setenv(k, v)
+	}
+}
+
+// captureStderr sends what the process writes to os.Stderr, such as the
+// SDK's default logger, into a pipe until the returned function restores
+// os.Stderr and returns what was written. The SDK's logger takes os.Stderr
+// when the configuration is loaded, so the capture must start before.
+func captureStderr(t *testing.T) func() string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := os.Stderr
+	os.Stderr = w
+	read := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(r)
+		r.Close()
+		read <- string(b)
+	}()
+	return func() string {
+		os.Stderr = saved
+		w.Close()
+		return <-read
+	}
 }

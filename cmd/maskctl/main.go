@@ -12,7 +12,10 @@
 // "max_age": …}) or just the connection value, which maskctl wraps. The URL
 // comes from --url, from the ApiUrl output of the CloudFormation stack
 // named by --stack, or from MASKRESOLVER_URL. Requests are signed with
-// SigV4 for execute-api with the default AWS credential chain.
+// SigV4 for execute-api with the default AWS credential chain. To a
+// loopback host — the local front, which checks no signature — a request
+// without credentials or region goes unsigned, with one note on stderr;
+// the instance role is not asked for there.
 //
 // --max-age N asks for values read at most N seconds ago ("max_age": N),
 // and --refresh, the same as --max-age 0, for every secret to be read

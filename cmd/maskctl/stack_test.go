@@ -208,28 +208,19 @@ func TestStackEndpoints(t *testing.T) {
 
 // TestStackFromEnvironment runs maskctl --stack as a user would, with the
 // real default configuration read from the environment, including
-// AWS_ENDPOINT_URL_CLOUDFORMATION. It sets process environment variables,
-// so it cannot run in parallel; Go runs it before the parallel tests
-// resume, which then see the environment restored.
+// AWS_ENDPOINT_URL_CLOUDFORMATION. Like every test that calls setAWSEnv,
+// it cannot run in parallel.
 func TestStackFromEnvironment(t *testing.T) {
-	dir := t.TempDir()
 	api, gotAPI := apiServer(t, http.StatusOK, `{"connection":{"client_secret":"`+secretValue+`"},"masks":[]}`)
 	cfn, gotCFN := cloudFormation(t, api.URL+"/v1/resolve")
-	for k, v := range map[string]string{
+	setAWSEnv(t, map[string]string{
 		"AWS_ACCESS_KEY_ID":               testAKID,
 		"AWS_SECRET_ACCESS_KEY":           testSecret,
 		"AWS_SESSION_TOKEN":               testToken,
 		"AWS_REGION":                      "us-east-1",
 		"AWS_ENDPOINT_URL_CLOUDFORMATION": cfn.URL,
-		"AWS_ENDPOINT_URL":                "",
-		"AWS_PROFILE":                     "",
-		"AWS_CONFIG_FILE":                 dir + "/config",
-		"AWS_SHARED_CREDENTIALS_FILE":     dir + "/credentials",
 		"AWS_EC2_METADATA_DISABLED":       "true",
-		envURL:                            "",
-	} {
-		t.Setenv(k, v)
-	}
+	})
 	var stdout, stderr strings.Builder
 	code := run(context.Background(), []string{"--stack", "maskresolver"}, strings.NewReader(`{"a":"`+seedMask+`"}`), &stdout, &stderr)
 	if code != exitOK {
