@@ -16,16 +16,24 @@ const (
 	envelopeEnd     = `"}`
 )
 
-// shapedLen is the exact length of shape's output for a.
-func shapedLen(src source, a answer) int {
+// envelopeLen is the length of shape's output for a without its body.
+func envelopeLen(src source, a answer) int {
 	if src == direct {
-		return len(a.body)
+		return 0
 	}
 	n := len(`{"statusCode":`) + len(strconv.Itoa(a.status)) + len(envelopeHeaders) + len(envelopeBody) + len(envelopeEnd)
 	if a.allow {
 		n += len(envelopeAllow)
 	}
-	return n + escapedLen(a.body)
+	return n
+}
+
+// shapedLen is the exact length of shape's output for a.
+func shapedLen(src source, a answer) int {
+	if src == direct {
+		return len(a.body)
+	}
+	return envelopeLen(src, a) + escapedLen(a.body)
 }
 
 // escapedLen is the length of b escaped as resolve.AppendEscaped escapes
@@ -64,6 +72,12 @@ func escapedLen(b []byte) int {
 // the envelope adds, so the function never returns more than Lambda
 // accepts.
 func bounded(src source, a answer, max int) (answer, bool) {
+	// A body's text is JSON, so its escapes at most double it (\" and
+	// \\; it holds no raw control character): only a body over half the
+	// limit needs counting.
+	if envelopeLen(src, a)+2*len(a.body) <= max {
+		return a, false
+	}
 	n := shapedLen(src, a)
 	if n <= max {
 		return a, false

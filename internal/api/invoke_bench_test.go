@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -20,6 +21,27 @@ import (
 func BenchmarkInvoke(b *testing.B) {
 	conn := `{"host":"jira.example.com","client_secret":"` + mask + `","note":"` + strings.Repeat("x", 800) + `"}`
 	event := httpEvent("POST", "/v1/resolve", `{"connection":`+conn+`}`, false)
+	h := api.New(resolve.New(store{}), api.WithLogger(slog.New(api.NewLogHandler(io.Discard, slog.LevelInfo, ""))))
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
+	b.ReportAllocs()
+	b.SetBytes(int64(len(event)))
+	for b.Loop() {
+		if _, err := h.Invoke(ctx, event); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkInvokeLarge is the same for a 393 KB event of 1,000 masks.
+func BenchmarkInvokeLarge(b *testing.B) {
+	var items []string
+	for i := range 1000 {
+		items = append(items, `{"id":`+strconv.Itoa(i)+`,"name":"connection item with some ordinary text","enabled":true,"tags":["alpha","beta"],"url":"https://api.example.com/v2/items/`+strconv.Itoa(i)+`?expand=true","auth":"Bearer `+mask+`"}`)
+	}
+	for len(strings.Join(items, ",")) < 393<<10 {
+		items = append(items, `{"filler":"`+strings.Repeat("y", 200)+`"}`)
+	}
+	event := httpEvent("POST", "/v1/resolve", `{"connection":{"items":[`+strings.Join(items, ",")+`]}}`, false)
 	h := api.New(resolve.New(store{}), api.WithLogger(slog.New(api.NewLogHandler(io.Discard, slog.LevelInfo, ""))))
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
 	b.ReportAllocs()
