@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/maskresolver/maskresolver/internal/api"
 )
 
 // maxAnswerBytes bounds what one answer may make the load test buffer
@@ -188,17 +190,6 @@ func (w *worker) record(t *template, status int, d time.Duration, class int, why
 	}
 }
 
-// answer is the function's JSON body, success or failure.
-type answer struct {
-	Connection json.RawMessage `json:"connection"`
-	Masks      []maskEntry     `json:"masks"`
-	Error      *struct {
-		Code    string      `json:"code"`
-		Message string      `json:"message"`
-		Masks   []maskEntry `json:"masks"`
-	} `json:"error"`
-}
-
 // verify classifies an answer to t. Its reasons name paths, keys and
 // statuses, never a value.
 func verify(t *template, status int, h http.Header, body []byte) (int, string) {
@@ -208,7 +199,7 @@ func verify(t *template, status int, h http.Header, body []byte) (int, string) {
 	if cc := h.Get("Cache-Control"); cc != "no-store" {
 		return classUnexplained, fmt.Sprintf("Cache-Control %q, want no-store", cc)
 	}
-	var a answer
+	var a api.Body
 	if err := json.Unmarshal(body, &a); err != nil {
 		return classUnexplained, "malformed JSON: " + err.Error()
 	}
@@ -259,7 +250,7 @@ func verify(t *template, status int, h http.Header, body []byte) (int, string) {
 
 // throttled reports whether a 503 is Secrets Manager's throttling that
 // outlasted the retries: the request's code, or each failing mask's.
-func throttled(code string, masks []maskEntry) bool {
+func throttled(code string, masks []api.MaskEntry) bool {
 	if code == "Throttled" {
 		return true
 	}
@@ -281,7 +272,7 @@ func throttled(code string, masks []maskEntry) bool {
 
 // verifyShape checks an answer to a -payload body, whose values the test
 // does not know.
-func verifyShape(status int, a answer) (int, string) {
+func verifyShape(status int, a api.Body) (int, string) {
 	if status != http.StatusOK {
 		return classUnexplained, "want status 200"
 	}
@@ -321,11 +312,11 @@ func tokens(b []byte) ([]string, error) {
 }
 
 // sameMasks compares two lists of mask entries in any order.
-func sameMasks(got, want []maskEntry) string {
+func sameMasks(got, want []api.MaskEntry) string {
 	if len(got) != len(want) {
 		return fmt.Sprintf("%d entries, want %d", len(got), len(want))
 	}
-	key := func(m maskEntry) string {
+	key := func(m api.MaskEntry) string {
 		return m.Path + "\x00" + m.Key + "\x00" + m.SecretARN + "\x00" + m.Status + "\x00" + m.Code
 	}
 	g := make([]string, len(got))

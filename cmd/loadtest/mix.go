@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/maskresolver/maskresolver/internal/api"
 )
 
 // Kinds of request in the mix, with their shares out of 100.
@@ -49,20 +51,11 @@ type template struct {
 // expectation is the answer a template must get.
 type expectation struct {
 	status     int
-	connection []byte      // 200: the connection, as JSON
-	masks      []maskEntry // 200: the masks list, in any order
-	errMasks   []maskEntry // 422: error.masks, in any order
-	forbidden  [][]byte    // values that must not appear in the answer
-	errorCode  string      // 422: error.code
-}
-
-// maskEntry is an entry of "masks" or of "error.masks".
-type maskEntry struct {
-	Path      string `json:"path"`
-	Key       string `json:"key"`
-	SecretARN string `json:"secret_arn"`
-	Status    string `json:"status,omitempty"`
-	Code      string `json:"code,omitempty"`
+	connection []byte          // 200: the connection, as JSON
+	masks      []api.MaskEntry // 200: the masks list, in any order
+	errMasks   []api.MaskEntry // 422: error.masks, in any order
+	forbidden  [][]byte        // values that must not appear in the answer
+	errorCode  string          // 422: error.code
 }
 
 // secretDef is one secret of the mix: its ARN as masks write it, its
@@ -347,7 +340,7 @@ func (m *mix) resolveTemplate(kind string, conn obj, dryRun, explicitFalse bool)
 		status = "verified"
 	}
 	walkMasks(conn, "/connection", func(path string, t target) {
-		exp.masks = append(exp.masks, maskEntry{Path: path, Key: t.key, SecretARN: t.arn, Status: status})
+		exp.masks = append(exp.masks, api.MaskEntry{Path: path, Key: t.key, SecretARN: t.arn, Status: status})
 		if dryRun {
 			exp.forbidden = appendForbidden(exp.forbidden, t.value, sent.Bytes())
 		}
@@ -374,7 +367,7 @@ func (m *mix) keyNotFoundTemplate(rnd *rand.Rand) *template {
 	exp := &expectation{
 		status:    422,
 		errorCode: "MaskResolutionFailed",
-		errMasks:  []maskEntry{{Path: "/connection/bad", Key: bad.key, SecretARN: bad.arn, Code: "KeyNotFound"}},
+		errMasks:  []api.MaskEntry{{Path: "/connection/bad", Key: bad.key, SecretARN: bad.arn, Code: "KeyNotFound"}},
 		forbidden: appendForbidden(nil, good.value, sent.Bytes()),
 	}
 	return &template{kind: kindKeyNotFound, body: []byte(`{"connection":` + sent.String() + `}`), exp: exp}
