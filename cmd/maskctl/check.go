@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/maskresolver/maskresolver/internal/api"
 	"github.com/maskresolver/maskresolver/internal/mask"
 )
 
@@ -28,18 +29,6 @@ the string that holds it:
 Exit status: 0 when every mask is valid, 1 when any is invalid, 2 when the payload
 cannot be read or is not JSON.
 `
-
-// checkedMask is one line of check's output, shaped like an entry of the
-// API's "masks" list. Its status is "valid", not "verified": the grammar
-// accepts the mask, but no secret was read.
-type checkedMask struct {
-	Path      string `json:"path"`
-	Key       string `json:"key,omitempty"`
-	SecretARN string `json:"secret_arn,omitempty"`
-	Status    string `json:"status,omitempty"`
-	Code      string `json:"code,omitempty"`
-	Message   string `json:"message,omitempty"`
-}
 
 // codeInvalidMask is the API's code for a mask the grammar refuses.
 const codeInvalidMask = "InvalidMask"
@@ -114,11 +103,15 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // findMasks lists the masks in conn, a valid JSON value, in document
-// order, with pointers rooted at /connection as the API writes them.
+// order, with pointers rooted at /connection as the API writes them. Each
+// is an entry of the API's "masks" list, the same type, so that check's
+// lines and the API's entries compare as they are. Its status is "valid",
+// not "verified": the grammar accepts the mask, but no secret was read;
+// it has no version id for the same reason.
 //
 // The value is walked token by token, not decoded into maps and slices,
 // because a map would lose the members' order and so the masks'.
-func findMasks(conn []byte) ([]checkedMask, error) {
+func findMasks(conn []byte) ([]api.MaskEntry, error) {
 	dec := json.NewDecoder(bytes.NewReader(conn))
 	// Numbers are never looked at; as json.Number they cannot fail to fit
 	// a float64 (1e999 is valid JSON).
@@ -135,7 +128,7 @@ func findMasks(conn []byte) ([]checkedMask, error) {
 // (encoding/json refuses nesting deeper than 10000).
 type walker struct {
 	dec   *json.Decoder
-	found []checkedMask
+	found []api.MaskEntry
 }
 
 // value reads one JSON value whose pointer is path.
@@ -177,10 +170,10 @@ func (w *walker) value(path string) error {
 		// is found as the API finds it; offsets are into this text too.
 		for _, m := range mask.Find(t) {
 			if m.Err != nil {
-				w.found = append(w.found, checkedMask{Path: path, Code: codeInvalidMask, Message: m.Err.Error()})
+				w.found = append(w.found, api.MaskEntry{Path: path, Code: codeInvalidMask, Message: m.Err.Error()})
 				continue
 			}
-			w.found = append(w.found, checkedMask{Path: path, Key: m.Mask.Key, SecretARN: m.Mask.ARN.String(), Status: "valid"})
+			w.found = append(w.found, api.MaskEntry{Path: path, Key: m.Mask.Key, SecretARN: m.Mask.ARN.String(), Status: "valid"})
 		}
 	}
 	return nil

@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
+
+	"github.com/maskresolver/maskresolver/internal/api"
 )
 
 const (
@@ -463,10 +465,7 @@ func writeBody(w io.Writer, body []byte, pretty bool) error {
 // them. It never includes anything else from the body.
 func summary(status int, body []byte) string {
 	var e struct {
-		Error *struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
+		api.Body
 		// API Gateway's own errors: {"message": "Forbidden"}.
 		Message string `json:"message"`
 	}

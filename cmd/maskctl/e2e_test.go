@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maskresolver/maskresolver/internal/api"
 	"github.com/maskresolver/maskresolver/internal/lambdatest"
 )
 
@@ -86,15 +87,11 @@ func TestLocalFront(t *testing.T) {
 	// check reports the invalid masks as the function does: the same
 	// pointers, codes and messages, in the same order.
 	res = testCLI(staticCreds, "us-east-1", nil).runTest(t, checkPayload, "--dry-run", "--url", url)
-	var answer struct {
-		Error struct {
-			Masks []checkedMask `json:"masks"`
-		} `json:"error"`
-	}
-	if err := json.Unmarshal([]byte(res.stdout), &answer); err != nil || res.code != exitStatus {
+	var answer api.Body
+	if err := json.Unmarshal([]byte(res.stdout), &answer); err != nil || res.code != exitStatus || answer.Error == nil {
 		t.Fatalf("invalid masks: exit %d, stdout %q: %v", res.code, res.stdout, err)
 	}
-	var fromAPI, fromCheck []checkedMask
+	var fromAPI, fromCheck []api.MaskEntry
 	for _, m := range answer.Error.Masks {
 		if m.Code == codeInvalidMask {
 			fromAPI = append(fromAPI, m)
@@ -102,7 +99,7 @@ func TestLocalFront(t *testing.T) {
 	}
 	checked := offlineCLI(t).runTest(t, checkPayload, "check")
 	for line := range strings.Lines(checked.stdout) {
-		var m checkedMask
+		var m api.MaskEntry
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			t.Fatalf("check: %q: %v", line, err)
 		}

@@ -63,14 +63,14 @@ func (c *client) stackURL(ctx context.Context, stack string) (string, error) {
 // stack that does not exist is a 400 ValidationError), and no answer as a
 // *networkError, so that it exits as one.
 func describeError(stack string, err error) error {
-	var api smithy.APIError
-	if errors.As(err, &api) {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
 		status := ""
 		var re *smithyhttp.ResponseError
 		if errors.As(err, &re) {
 			status = fmt.Sprintf("%d ", re.HTTPStatusCode())
 		}
-		return fmt.Errorf("DescribeStacks %s: %s%s: %s", stack, status, api.ErrorCode(), oneLine(api.ErrorMessage()))
+		return fmt.Errorf("DescribeStacks %s: %s%s: %s", stack, status, apiErr.ErrorCode(), oneLine(apiErr.ErrorMessage()))
 	}
 	var send *smithyhttp.RequestSendError
 	var canceled *aws.RequestCanceledError
