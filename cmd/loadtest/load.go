@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/maskresolver/maskresolver/internal/api"
+	"github.com/maskresolver/maskresolver/internal/answer"
 )
 
 // maxAnswerBytes bounds what one answer may make the load test buffer
@@ -199,7 +199,7 @@ func verify(t *template, status int, h http.Header, body []byte) (int, string) {
 	if cc := h.Get("Cache-Control"); cc != "no-store" {
 		return classUnexplained, fmt.Sprintf("Cache-Control %q, want no-store", cc)
 	}
-	var a api.Body
+	var a answer.Body
 	if err := json.Unmarshal(body, &a); err != nil {
 		return classUnexplained, "malformed JSON: " + err.Error()
 	}
@@ -250,7 +250,7 @@ func verify(t *template, status int, h http.Header, body []byte) (int, string) {
 
 // throttled reports whether a 503 is Secrets Manager's throttling that
 // outlasted the retries: the request's code, or each failing mask's.
-func throttled(code string, masks []api.MaskEntry) bool {
+func throttled(code string, masks []answer.MaskEntry) bool {
 	if code == "Throttled" {
 		return true
 	}
@@ -272,7 +272,7 @@ func throttled(code string, masks []api.MaskEntry) bool {
 
 // verifyShape checks an answer to a -payload body, whose values the test
 // does not know.
-func verifyShape(status int, a api.Body) (int, string) {
+func verifyShape(status int, a answer.Body) (int, string) {
 	if status != http.StatusOK {
 		return classUnexplained, "want status 200"
 	}
@@ -312,11 +312,11 @@ func tokens(b []byte) ([]string, error) {
 }
 
 // sameMasks compares two lists of mask entries in any order.
-func sameMasks(got, want []api.MaskEntry) string {
+func sameMasks(got, want []answer.MaskEntry) string {
 	if len(got) != len(want) {
 		return fmt.Sprintf("%d entries, want %d", len(got), len(want))
 	}
-	key := func(m api.MaskEntry) string {
+	key := func(m answer.MaskEntry) string {
 		return m.Path + "\x00" + m.Key + "\x00" + m.SecretARN + "\x00" + m.Status + "\x00" + m.Code
 	}
 	g := make([]string, len(got))

@@ -14,7 +14,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/maskresolver/maskresolver/internal/api"
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/lambdatest"
 )
 
@@ -88,7 +88,7 @@ func TestVerify(t *testing.T) {
 		}
 	}
 	h := http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-store"}}
-	masksJSON := func(entries []api.MaskEntry) string {
+	masksJSON := func(entries []answer.MaskEntry) string {
 		var b strings.Builder
 		for i, e := range entries {
 			if i > 0 {

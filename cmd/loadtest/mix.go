@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/maskresolver/maskresolver/internal/api"
+	"github.com/maskresolver/maskresolver/internal/answer"
 )
 
 // Kinds of request in the mix, with their shares out of 100.
@@ -51,11 +51,11 @@ type template struct {
 // expectation is the answer a template must get.
 type expectation struct {
 	status     int
-	connection []byte          // 200: the connection, as JSON
-	masks      []api.MaskEntry // 200: the masks list, in any order
-	errMasks   []api.MaskEntry // 422: error.masks, in any order
-	forbidden  [][]byte        // values that must not appear in the answer
-	errorCode  string          // 422: error.code
+	connection []byte             // 200: the connection, as JSON
+	masks      []answer.MaskEntry // 200: the masks list, in any order
+	errMasks   []answer.MaskEntry // 422: error.masks, in any order
+	forbidden  [][]byte           // values that must not appear in the answer
+	errorCode  string             // 422: error.code
 }
 
 // secretDef is one secret of the mix: its ARN as masks write it, its
@@ -340,7 +340,7 @@ func (m *mix) resolveTemplate(kind string, conn obj, dryRun, explicitFalse bool)
 		status = "verified"
 	}
 	walkMasks(conn, "/connection", func(path string, t target) {
-		exp.masks = append(exp.masks, api.MaskEntry{Path: path, Key: t.key, SecretARN: t.arn, Status: status})
+		exp.masks = append(exp.masks, answer.MaskEntry{Path: path, Key: t.key, SecretARN: t.arn, Status: status})
 		if dryRun {
 			exp.forbidden = appendForbidden(exp.forbidden, t.value, sent.Bytes())
 		}
@@ -367,7 +367,7 @@ func (m *mix) keyNotFoundTemplate(rnd *rand.Rand) *template {
 	exp := &expectation{
 		status:    422,
 		errorCode: "MaskResolutionFailed",
-		errMasks:  []api.MaskEntry{{Path: "/connection/bad", Key: bad.key, SecretARN: bad.arn, Code: "KeyNotFound"}},
+		errMasks:  []answer.MaskEntry{{Path: "/connection/bad", Key: bad.key, SecretARN: bad.arn, Code: "KeyNotFound"}},
 		forbidden: appendForbidden(nil, good.value, sent.Bytes()),
 	}
 	return &template{kind: kindKeyNotFound, body: []byte(`{"connection":` + sent.String() + `}`), exp: exp}

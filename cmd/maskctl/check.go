@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/maskresolver/maskresolver/internal/api"
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/mask"
 )
 
@@ -111,7 +111,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 //
 // The value is walked token by token, not decoded into maps and slices,
 // because a map would lose the members' order and so the masks'.
-func findMasks(conn []byte) ([]api.MaskEntry, error) {
+func findMasks(conn []byte) ([]answer.MaskEntry, error) {
 	dec := json.NewDecoder(bytes.NewReader(conn))
 	// Numbers are never looked at; as json.Number they cannot fail to fit
 	// a float64 (1e999 is valid JSON).
@@ -128,7 +128,7 @@ func findMasks(conn []byte) ([]api.MaskEntry, error) {
 // (encoding/json refuses nesting deeper than 10000).
 type walker struct {
 	dec   *json.Decoder
-	found []api.MaskEntry
+	found []answer.MaskEntry
 }
 
 // value reads one JSON value whose pointer is path.
@@ -170,10 +170,10 @@ func (w *walker) value(path string) error {
 		// is found as the API finds it; offsets are into this text too.
 		for _, m := range mask.Find(t) {
 			if m.Err != nil {
-				w.found = append(w.found, api.MaskEntry{Path: path, Code: codeInvalidMask, Message: m.Err.Error()})
+				w.found = append(w.found, answer.MaskEntry{Path: path, Code: codeInvalidMask, Message: m.Err.Error()})
 				continue
 			}
-			w.found = append(w.found, api.MaskEntry{Path: path, Key: m.Mask.Key, SecretARN: m.Mask.ARN.String(), Status: "valid"})
+			w.found = append(w.found, answer.MaskEntry{Path: path, Key: m.Mask.Key, SecretARN: m.Mask.ARN.String(), Status: "valid"})
 		}
 	}
 	return nil

@@ -21,7 +21,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
 
-	"github.com/maskresolver/maskresolver/internal/api"
+	"github.com/maskresolver/maskresolver/internal/answer"
 )
 
 const (
@@ -465,7 +465,7 @@ func writeBody(w io.Writer, body []byte, pretty bool) error {
 // them. It never includes anything else from the body.
 func summary(status int, body []byte) string {
 	var e struct {
-		api.Body
+		answer.Body
 		// API Gateway's own errors: {"message": "Forbidden"}.
 		Message string `json:"message"`
 	}

@@ -5,13 +5,14 @@ import (
 	"io"
 	"net/http/httptest"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 func TestReadRequest(t *testing.T) {

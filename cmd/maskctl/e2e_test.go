@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/maskresolver/maskresolver/internal/api"
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/lambdatest"
 )
 
@@ -87,19 +87,19 @@ func TestLocalFront(t *testing.T) {
 	// check reports the invalid masks as the function does: the same
 	// pointers, codes and messages, in the same order.
 	res = testCLI(staticCreds, "us-east-1", nil).runTest(t, checkPayload, "--dry-run", "--url", url)
-	var answer api.Body
-	if err := json.Unmarshal([]byte(res.stdout), &answer); err != nil || res.code != exitStatus || answer.Error == nil {
+	var body answer.Body
+	if err := json.Unmarshal([]byte(res.stdout), &body); err != nil || res.code != exitStatus || body.Error == nil {
 		t.Fatalf("invalid masks: exit %d, stdout %q: %v", res.code, res.stdout, err)
 	}
-	var fromAPI, fromCheck []api.MaskEntry
-	for _, m := range answer.Error.Masks {
+	var fromAPI, fromCheck []answer.MaskEntry
+	for _, m := range body.Error.Masks {
 		if m.Code == codeInvalidMask {
 			fromAPI = append(fromAPI, m)
 		}
 	}
 	checked := offlineCLI(t).runTest(t, checkPayload, "check")
 	for line := range strings.Lines(checked.stdout) {
-		var m api.MaskEntry
+		var m answer.MaskEntry
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			t.Fatalf("check: %q: %v", line, err)
 		}

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/maskresolver/maskresolver/internal/api"
+	"github.com/maskresolver/maskresolver/internal/answer"
 )
 
 // TestRIEAllowlist checks that SECRET_ARN_ALLOWLIST keeps the function
@@ -19,8 +19,8 @@ func TestRIEAllowlist(t *testing.T) {
 
 	p := e.invokeProxy(t, eventFile(t, "http-resolve.json"))
 	wantMaskFailures(t, p, http.StatusUnprocessableEntity,
-		api.MaskEntry{Path: "/connection/client_secret", Key: "prod.jira.secret.key", SecretARN: jiraARN, Code: "SecretNotAllowed"},
-		api.MaskEntry{Path: "/connection/auth/header", Key: "api.token", SecretARN: jiraARN, Code: "SecretNotAllowed"})
+		answer.MaskEntry{Path: "/connection/client_secret", Key: "prod.jira.secret.key", SecretARN: jiraARN, Code: "SecretNotAllowed"},
+		answer.MaskEntry{Path: "/connection/auth/header", Key: "api.token", SecretARN: jiraARN, Code: "SecretNotAllowed"})
 	if n := sm.Calls(""); n != 0 {
 		t.Fatalf("Secrets Manager was called %d times for secrets outside the allowlist", n)
 	}
@@ -28,14 +28,14 @@ func TestRIEAllowlist(t *testing.T) {
 	// Mixed: the allowed secret may be read, but nothing is returned.
 	p = e.invokeProxy(t, post(t, `{"connection":{"a":"`+mask("client_id", sfARN)+`","b":"`+mask("username", jiraARN)+`"}}`))
 	wantMaskFailures(t, p, http.StatusUnprocessableEntity,
-		api.MaskEntry{Path: "/connection/b", Key: "username", SecretARN: jiraARN, Code: "SecretNotAllowed"})
+		answer.MaskEntry{Path: "/connection/b", Key: "username", SecretARN: jiraARN, Code: "SecretNotAllowed"})
 	if n := sm.SecretReads(jiraARN); n != 0 {
 		t.Errorf("the disallowed secret was read %d times", n)
 	}
 
 	p = e.invokeProxy(t, post(t, `{"connection":{"a":"`+mask("client_id", sfARN)+`"}}`))
 	wantResolved(t, p, `{"a":"sf-demo-client"}`,
-		api.MaskEntry{Path: "/connection/a", Key: "client_id", SecretARN: sfARN, Status: "resolved"})
+		answer.MaskEntry{Path: "/connection/a", Key: "client_id", SecretARN: sfARN, Status: "resolved"})
 }
 
 // TestRIECallerRules checks CALLER_RULES with the caller API Gateway names:
@@ -57,13 +57,13 @@ func TestRIECallerRules(t *testing.T) {
 	t.Run("caller without a rule for the secret", func(t *testing.T) {
 		wantMaskFailures(t, e.invokeProxy(t, post(t, `{"connection":{"x":"`+mask("x", plainARN)+`"}}`)),
 			http.StatusUnprocessableEntity,
-			api.MaskEntry{Path: "/connection/x", Key: "x", SecretARN: plainARN, Code: "SecretNotAllowed"})
+			answer.MaskEntry{Path: "/connection/x", Key: "x", SecretARN: plainARN, Code: "SecretNotAllowed"})
 	})
 	t.Run("another caller", func(t *testing.T) {
 		ev := bytes.ReplaceAll(eventFile(t, "http-resolve.json"), []byte("assumed-role/workato-connector/"), []byte("assumed-role/intruder/"))
 		wantMaskFailures(t, e.invokeProxy(t, ev), http.StatusUnprocessableEntity,
-			api.MaskEntry{Path: "/connection/client_secret", Key: "prod.jira.secret.key", SecretARN: jiraARN, Code: "SecretNotAllowed"},
-			api.MaskEntry{Path: "/connection/auth/header", Key: "api.token", SecretARN: jiraARN, Code: "SecretNotAllowed"})
+			answer.MaskEntry{Path: "/connection/client_secret", Key: "prod.jira.secret.key", SecretARN: jiraARN, Code: "SecretNotAllowed"},
+			answer.MaskEntry{Path: "/connection/auth/header", Key: "api.token", SecretARN: jiraARN, Code: "SecretNotAllowed"})
 	})
 	t.Run("direct invocation has no caller", func(t *testing.T) {
 		before := sm.SecretReads(jiraARN)
@@ -77,6 +77,6 @@ func TestRIECallerRules(t *testing.T) {
 		}
 		raw = e.invoke(t, []byte(`{"connection":{"s":"`+mask("client_id", sfARN)+`"}}`))
 		checkResolved(t, decodeBody(t, string(raw)), string(raw), `{"s":"sf-demo-client"}`,
-			api.MaskEntry{Path: "/connection/s", Key: "client_id", SecretARN: sfARN, Status: "resolved"})
+			answer.MaskEntry{Path: "/connection/s", Key: "client_id", SecretARN: sfARN, Status: "resolved"})
 	})
 }

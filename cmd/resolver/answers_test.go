@@ -1,7 +1,7 @@
 package main
 
 // Decoding and checking the function's answers. A body is decoded into
-// api.Body, the one wire type of the contract that maskctl and the unit
+// answer.Body, the one wire type of the contract that maskctl and the unit
 // tests read too.
 
 import (
@@ -10,13 +10,13 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/maskresolver/maskresolver/internal/api"
+	"github.com/maskresolver/maskresolver/internal/answer"
 )
 
 // decodeBody decodes an answer's body.
-func decodeBody(t *testing.T, body string) api.Body {
+func decodeBody(t *testing.T, body string) answer.Body {
 	t.Helper()
-	var b api.Body
+	var b answer.Body
 	if err := json.Unmarshal([]byte(body), &b); err != nil {
 		t.Fatalf("body: %v: %s", err, body)
 	}
@@ -24,7 +24,7 @@ func decodeBody(t *testing.T, body string) api.Body {
 }
 
 // wantStatus checks the status and returns the decoded body.
-func wantStatus(t *testing.T, p proxyResponse, status int) api.Body {
+func wantStatus(t *testing.T, p proxyResponse, status int) answer.Body {
 	t.Helper()
 	if p.StatusCode != status {
 		t.Fatalf("statusCode = %d, want %d; body: %s", p.StatusCode, status, p.Body)
@@ -50,7 +50,7 @@ func wantRequestError(t *testing.T, p proxyResponse, status int, code string) {
 // wantMaskFailures checks a MaskResolutionFailed answer listing exactly
 // want (path, key, ARN and code; the message must be non-empty, and no
 // failing entry carries a status or a version_id).
-func wantMaskFailures(t *testing.T, p proxyResponse, status int, want ...api.MaskEntry) {
+func wantMaskFailures(t *testing.T, p proxyResponse, status int, want ...answer.MaskEntry) {
 	t.Helper()
 	b := wantStatus(t, p, status)
 	if b.Error == nil || b.Error.Code != "MaskResolutionFailed" {
@@ -76,7 +76,7 @@ func wantMaskFailures(t *testing.T, p proxyResponse, status int, want ...api.Mas
 
 // wantResolved checks a 200 answer: the connection as raw bytes and the
 // masks list.
-func wantResolved(t *testing.T, p proxyResponse, conn string, masks ...api.MaskEntry) {
+func wantResolved(t *testing.T, p proxyResponse, conn string, masks ...answer.MaskEntry) {
 	t.Helper()
 	b := wantStatus(t, p, http.StatusOK)
 	checkResolved(t, b, p.Body, conn, masks...)
@@ -86,7 +86,7 @@ func wantResolved(t *testing.T, p proxyResponse, conn string, masks ...api.MaskE
 // the masks list, entry for entry. The version_id of each entry is the
 // double's to choose and is left out of the comparison; the tests of
 // rotation read it with versionIDs.
-func checkResolved(t *testing.T, b api.Body, body, conn string, masks ...api.MaskEntry) {
+func checkResolved(t *testing.T, b answer.Body, body, conn string, masks ...answer.MaskEntry) {
 	t.Helper()
 	if b.Error != nil {
 		t.Fatalf("unexpected error: %s", body)

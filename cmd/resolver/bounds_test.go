@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/maskresolver/maskresolver/internal/api"
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
@@ -54,7 +54,7 @@ func TestAmplificationRefused(t *testing.T) {
 	} {
 		before := f.sm.SecretReads(full)
 		p := f.invoke(t, post(t, tc.body), "")
-		var b api.Body
+		var b answer.Body
 		if p.StatusCode != 422 || json.Unmarshal([]byte(p.Body), &b) != nil || b.Error == nil || b.Error.Code != "ResponseTooLarge" {
 			t.Errorf("%s (%d bytes): %d %.300s", tc.name, len(tc.body), p.StatusCode, p.Body)
 		}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/maskresolver/maskresolver/internal/api"
+	"github.com/maskresolver/maskresolver/internal/answer"
 )
 
 // TestRIEEvents answers each file of events/ with the configuration of
@@ -58,8 +58,8 @@ func TestRIEEvents(t *testing.T) {
 			mask("prod.jira.secret.key", jiraARN), "jira-demo-3f9c2a",
 		).Replace(rawConnection(t, eventBody(t, ev)))
 		wantResolved(t, p, want,
-			api.MaskEntry{Path: "/connection/username", Key: "username", SecretARN: jiraARN, Status: "resolved"},
-			api.MaskEntry{Path: "/connection/password", Key: "prod.jira.secret.key", SecretARN: jiraARN, Status: "resolved"},
+			answer.MaskEntry{Path: "/connection/username", Key: "username", SecretARN: jiraARN, Status: "resolved"},
+			answer.MaskEntry{Path: "/connection/password", Key: "prod.jira.secret.key", SecretARN: jiraARN, Status: "resolved"},
 		)
 	})
 
@@ -75,16 +75,16 @@ func TestRIEEvents(t *testing.T) {
 		}
 		want := strings.Replace(rawConnection(t, ev), mask("prod.jira.secret.key", jiraARN), "jira-demo-3f9c2a", 1)
 		checkResolved(t, decodeBody(t, string(raw)), string(raw), want,
-			api.MaskEntry{Path: "/connection/client_secret", Key: "prod.jira.secret.key", SecretARN: jiraARN, Status: "resolved"})
+			answer.MaskEntry{Path: "/connection/client_secret", Key: "prod.jira.secret.key", SecretARN: jiraARN, Status: "resolved"})
 	})
 
 	t.Run("http-failing", func(t *testing.T) {
 		p := e.invokeProxy(t, eventFile(t, "http-failing.json"))
 		wantMaskFailures(t, p, http.StatusUnprocessableEntity,
-			api.MaskEntry{Path: "/connection/client_secret", Key: "no.such.key", SecretARN: jiraARN, Code: "KeyNotFound"},
-			api.MaskEntry{Path: "/connection/password", Key: "password",
+			answer.MaskEntry{Path: "/connection/client_secret", Key: "no.such.key", SecretARN: jiraARN, Code: "KeyNotFound"},
+			answer.MaskEntry{Path: "/connection/password", Key: "password",
 				SecretARN: "arn:aws:secretsmanager:us-east-1:137149879143:secret:missing-secret-AbCdEf", Code: "SecretNotFound"},
-			api.MaskEntry{Path: "/connection/token", Code: "InvalidMask"},
+			answer.MaskEntry{Path: "/connection/token", Code: "InvalidMask"},
 		)
 		for _, v := range seeded {
 			if strings.Contains(p.Body, v) {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/maskresolver/maskresolver/internal/api"
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/app"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
@@ -53,7 +53,7 @@ func TestRIEFaults(t *testing.T) {
 			f.Op, f.SecretID = "GetSecretValue", arn
 			sm.Inject(f)
 			p := e.invokeProxy(t, post(t, `{"connection":{"k":"`+mask("k", arn)+`"}}`))
-			wantMaskFailures(t, p, tc.status, api.MaskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Code: tc.code})
+			wantMaskFailures(t, p, tc.status, answer.MaskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Code: tc.code})
 			if sm.SecretReads(arn) == 0 {
 				t.Errorf("the faulted secret was never read")
 			}
@@ -65,8 +65,8 @@ func TestRIEFaults(t *testing.T) {
 		sm.Inject(smfake.Fault{SecretID: arn, Code: "DecryptionFailure"}) // any operation: two cold secrets are one batch
 		p := e.invokeProxy(t, post(t, `{"connection":{"a":"`+mask("nope", jiraARN)+`","b":"`+mask("k", arn)+`"}}`))
 		wantMaskFailures(t, p, http.StatusBadGateway,
-			api.MaskEntry{Path: "/connection/a", Key: "nope", SecretARN: jiraARN, Code: "KeyNotFound"},
-			api.MaskEntry{Path: "/connection/b", Key: "k", SecretARN: arn, Code: "DecryptionFailure"})
+			answer.MaskEntry{Path: "/connection/a", Key: "nope", SecretARN: jiraARN, Code: "KeyNotFound"},
+			answer.MaskEntry{Path: "/connection/b", Key: "k", SecretARN: arn, Code: "DecryptionFailure"})
 	})
 
 	t.Run("slower than the deadline", func(t *testing.T) {
@@ -75,7 +75,7 @@ func TestRIEFaults(t *testing.T) {
 		start := time.Now()
 		p := e.invokeProxy(t, post(t, `{"connection":{"k":"`+mask("k", arn)+`"}}`))
 		took := time.Since(start)
-		wantMaskFailures(t, p, http.StatusServiceUnavailable, api.MaskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Code: "Timeout"})
+		wantMaskFailures(t, p, http.StatusServiceUnavailable, answer.MaskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Code: "Timeout"})
 		if took >= timeout*time.Second {
 			t.Errorf("the answer took %v, not inside the %d s invocation timeout", took, timeout)
 		}
@@ -86,9 +86,9 @@ func TestRIEFaults(t *testing.T) {
 		sm.Inject(smfake.Fault{Op: "GetSecretValue", SecretID: arn, Code: "InternalServiceError", Times: 1})
 		ev := post(t, `{"connection":{"k":"`+mask("k", arn)+`"}}`)
 		wantMaskFailures(t, e.invokeProxy(t, ev), http.StatusBadGateway,
-			api.MaskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Code: "UpstreamError"})
+			answer.MaskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Code: "UpstreamError"})
 		wantResolved(t, e.invokeProxy(t, ev), `{"k":"fault-value-once"}`,
-			api.MaskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Status: "resolved"})
+			answer.MaskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Status: "resolved"})
 	})
 }
 
@@ -108,7 +108,7 @@ func TestRIEAttemptTimeout(t *testing.T) {
 	p := e.invokeProxy(t, post(t, `{"connection":{"k":"`+mask("k", arn)+`"}}`))
 	took := time.Since(start)
 	wantResolved(t, p, `{"k":"after-retry-value"}`,
-		api.MaskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Status: "resolved"})
+		answer.MaskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Status: "resolved"})
 	if n := sm.SecretReads(arn); n != 2 {
 		t.Errorf("the secret was read %d times, want 2 (a cut-off attempt and its retry)", n)
 	}
@@ -139,7 +139,7 @@ func TestRIEStaleIfError(t *testing.T) {
 		e.noLeak(value)
 		ev = post(t, `{"connection":{"k":"`+mask("k", arn)+`"}}`)
 		wantResolved(t, e.invokeProxy(t, ev), `{"k":"`+value+`"}`,
-			api.MaskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Status: "resolved"})
+			answer.MaskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Status: "resolved"})
 		return arn, ev
 	}
 	for _, tc := range []struct {
@@ -156,7 +156,7 @@ func TestRIEStaleIfError(t *testing.T) {
 			f.Op, f.SecretID, f.Times = "GetSecretValue", arn, 1
 			sm.Inject(f)
 			wantResolved(t, e.invokeProxy(t, ev), fmt.Sprintf(`{"k":"stale-value-%d"}`, n),
-				api.MaskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Status: "resolved"})
+				answer.MaskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Status: "resolved"})
 			if sm.SecretReads(arn) == before {
 				t.Errorf("the expired value was served without trying to refresh it")
 			}
@@ -174,21 +174,21 @@ func TestRIEStaleIfError(t *testing.T) {
 			arn, ev := warm(t)
 			sm.Inject(smfake.Fault{Op: "GetSecretValue", SecretID: arn, Code: tc.code, Times: 1})
 			wantMaskFailures(t, e.invokeProxy(t, ev), tc.status,
-				api.MaskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Code: tc.want})
+				answer.MaskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Code: tc.want})
 			// The value the role may no longer read must not come back
 			// when the next refresh merely fails transiently.
 			sm.Inject(smfake.Fault{Op: "GetSecretValue", SecretID: arn, Code: "InternalServiceError"})
 			before := sm.SecretReads(arn)
 			if tc.remembered {
 				wantMaskFailures(t, e.invokeProxy(t, ev), tc.status,
-					api.MaskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Code: tc.want})
+					answer.MaskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Code: tc.want})
 				if sm.SecretReads(arn) != before {
 					t.Errorf("a remembered SecretNotFound was read again")
 				}
 				return
 			}
 			wantMaskFailures(t, e.invokeProxy(t, ev), http.StatusBadGateway,
-				api.MaskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Code: "UpstreamError"})
+				answer.MaskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Code: "UpstreamError"})
 		})
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/maskresolver/maskresolver/internal/api"
+	"github.com/maskresolver/maskresolver/internal/answer"
 )
 
 // Seeded secrets of events/secrets.json.
@@ -208,13 +208,13 @@ func jiraResolved(t *testing.T, body []byte) string {
 }
 
 // jiraMasks is the masks list of a resolve of events/http-resolve.json.
-var jiraMasks = []api.MaskEntry{
+var jiraMasks = []answer.MaskEntry{
 	{Path: "/connection/client_secret", Key: "prod.jira.secret.key", SecretARN: jiraARN, Status: "resolved"},
 	{Path: "/connection/auth/header", Key: "api.token", SecretARN: jiraARN, Status: "resolved"},
 }
 
 // withStatus is ms with every entry's status set to status.
-func withStatus(ms []api.MaskEntry, status string) []api.MaskEntry {
+func withStatus(ms []answer.MaskEntry, status string) []answer.MaskEntry {
 	out := slices.Clone(ms)
 	for i := range out {
 		out[i].Status = status

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/maskresolver/maskresolver/internal/api"
+	"github.com/maskresolver/maskresolver/internal/answer"
 )
 
 // TestRIEBodyLimit checks MAX_BODY_BYTES, before and after base64.
@@ -55,7 +55,7 @@ func TestRIETooManyMasks(t *testing.T) {
 	raw := e.invoke(t, eventFile(t, "direct.json"))
 	want := strings.Replace(rawConnection(t, eventFile(t, "direct.json")), mask("prod.jira.secret.key", jiraARN), "jira-demo-3f9c2a", 1)
 	checkResolved(t, decodeBody(t, string(raw)), string(raw), want,
-		api.MaskEntry{Path: "/connection/client_secret", Key: "prod.jira.secret.key", SecretARN: jiraARN, Status: "resolved"})
+		answer.MaskEntry{Path: "/connection/client_secret", Key: "prod.jira.secret.key", SecretARN: jiraARN, Status: "resolved"})
 }
 
 // TestRIEStringAndSecretLimits: MAX_STRING_BYTES and MAX_SECRETS refuse a

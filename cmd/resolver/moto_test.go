@@ -19,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/maskresolver/maskresolver/internal/api"
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/lambdatest"
 )
 
@@ -139,25 +139,25 @@ func TestMoto(t *testing.T) {
 	t.Run("JSON secret", func(t *testing.T) {
 		wantResolved(t, resolve(t, `{"u":"`+mask("user", jira)+`","pw":"`+mask("db.pw", jira)+`","port":"`+mask("port", jira)+`"}`),
 			`{"u":"moto-user-v","pw":"moto-nested-pw","port":"8443"}`,
-			api.MaskEntry{Path: "/connection/u", Key: "user", SecretARN: jira, Status: "resolved"},
-			api.MaskEntry{Path: "/connection/pw", Key: "db.pw", SecretARN: jira, Status: "resolved"},
-			api.MaskEntry{Path: "/connection/port", Key: "port", SecretARN: jira, Status: "resolved"})
+			answer.MaskEntry{Path: "/connection/u", Key: "user", SecretARN: jira, Status: "resolved"},
+			answer.MaskEntry{Path: "/connection/pw", Key: "db.pw", SecretARN: jira, Status: "resolved"},
+			answer.MaskEntry{Path: "/connection/port", Key: "port", SecretARN: jira, Status: "resolved"})
 	})
 
 	t.Run("cross-region", func(t *testing.T) {
 		wantResolved(t, resolve(t, `{"s":"`+mask("client_secret", sf)+`"}`), `{"s":"moto-eu-secret"}`,
-			api.MaskEntry{Path: "/connection/s", Key: "client_secret", SecretARN: sf, Status: "resolved"})
+			answer.MaskEntry{Path: "/connection/s", Key: "client_secret", SecretARN: sf, Status: "resolved"})
 	})
 
 	t.Run("partial ARN", func(t *testing.T) {
 		wantResolved(t, resolve(t, `{"u":"`+mask("user", partial)+`"}`), `{"u":"moto-user-v"}`,
-			api.MaskEntry{Path: "/connection/u", Key: "user", SecretARN: partial, Status: "resolved"})
+			answer.MaskEntry{Path: "/connection/u", Key: "user", SecretARN: partial, Status: "resolved"})
 	})
 
 	t.Run("dry run", func(t *testing.T) {
 		conn := `{"u":"` + mask("user", jira) + `"}`
 		p := e.invokeProxy(t, post(t, `{"connection":`+conn+`,"dry_run":true}`))
-		wantResolved(t, p, conn, api.MaskEntry{Path: "/connection/u", Key: "user", SecretARN: jira, Status: "verified"})
+		wantResolved(t, p, conn, answer.MaskEntry{Path: "/connection/u", Key: "user", SecretARN: jira, Status: "verified"})
 		if strings.Contains(string(p.raw), "moto-user-v") {
 			t.Errorf("the dry run returned a secret value: %s", p.raw)
 		}
@@ -165,25 +165,25 @@ func TestMoto(t *testing.T) {
 
 	t.Run("binary secret", func(t *testing.T) {
 		wantMaskFailures(t, resolve(t, `{"c":"`+mask("pem", cert)+`"}`), http.StatusUnprocessableEntity,
-			api.MaskEntry{Path: "/connection/c", Key: "pem", SecretARN: cert, Code: "SecretNotKeyValue"})
+			answer.MaskEntry{Path: "/connection/c", Key: "pem", SecretARN: cert, Code: "SecretNotKeyValue"})
 	})
 
 	t.Run("missing secret", func(t *testing.T) {
 		wantMaskFailures(t, resolve(t, `{"m":"`+mask("k", missing)+`"}`), http.StatusUnprocessableEntity,
-			api.MaskEntry{Path: "/connection/m", Key: "k", SecretARN: missing, Code: "SecretNotFound"})
+			answer.MaskEntry{Path: "/connection/m", Key: "k", SecretARN: missing, Code: "SecretNotFound"})
 	})
 
 	t.Run("secret marked for deletion", func(t *testing.T) {
 		wantMaskFailures(t, resolve(t, `{"g":"`+mask("k", gone)+`"}`), http.StatusUnprocessableEntity,
-			api.MaskEntry{Path: "/connection/g", Key: "k", SecretARN: gone, Code: "SecretNotFound"})
+			answer.MaskEntry{Path: "/connection/g", Key: "k", SecretARN: gone, Code: "SecretNotFound"})
 	})
 
 	t.Run("every failure listed", func(t *testing.T) {
 		wantMaskFailures(t, resolve(t, `{"a":"`+mask("user", jira)+`","b":"`+mask("nope", jira)+`","c":"`+mask("k", missing)+`","d":"`+mask("x", cert)+`"}`),
 			http.StatusUnprocessableEntity,
-			api.MaskEntry{Path: "/connection/b", Key: "nope", SecretARN: jira, Code: "KeyNotFound"},
-			api.MaskEntry{Path: "/connection/c", Key: "k", SecretARN: missing, Code: "SecretNotFound"},
-			api.MaskEntry{Path: "/connection/d", Key: "x", SecretARN: cert, Code: "SecretNotKeyValue"})
+			answer.MaskEntry{Path: "/connection/b", Key: "nope", SecretARN: jira, Code: "KeyNotFound"},
+			answer.MaskEntry{Path: "/connection/c", Key: "k", SecretARN: missing, Code: "SecretNotFound"},
+			answer.MaskEntry{Path: "/connection/d", Key: "x", SecretARN: cert, Code: "SecretNotKeyValue"})
 	})
 
 	// After put-secret-value (a new AWSCURRENT version), the cached value

@@ -12,7 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/maskresolver/maskresolver/internal/api"
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
@@ -32,11 +32,11 @@ func TestRIESecrets(t *testing.T) {
 		}
 		return arn
 	}
-	resolves := func(t *testing.T, conn string, want string, masks ...api.MaskEntry) {
+	resolves := func(t *testing.T, conn string, want string, masks ...answer.MaskEntry) {
 		t.Helper()
 		wantResolved(t, e.invokeProxy(t, post(t, `{"connection":`+conn+`}`)), want, masks...)
 	}
-	fails := func(t *testing.T, conn string, status int, masks ...api.MaskEntry) {
+	fails := func(t *testing.T, conn string, status int, masks ...answer.MaskEntry) {
 		t.Helper()
 		wantMaskFailures(t, e.invokeProxy(t, post(t, `{"connection":`+conn+`}`)), status, masks...)
 	}
@@ -47,7 +47,7 @@ func TestRIESecrets(t *testing.T) {
 		e.noLeak("cache-user-v", "cache-pass-v")
 		conn := `{"u":"` + mask("user", arn) + `","p":"` + mask("pass", arn) + `","again":"` + mask("pass", arn) + `"}`
 		want := `{"u":"cache-user-v","p":"cache-pass-v","again":"cache-pass-v"}`
-		masks := []api.MaskEntry{
+		masks := []answer.MaskEntry{
 			{Path: "/connection/u", Key: "user", SecretARN: arn, Status: "resolved"},
 			{Path: "/connection/p", Key: "pass", SecretARN: arn, Status: "resolved"},
 			{Path: "/connection/again", Key: "pass", SecretARN: arn, Status: "resolved"},
@@ -65,14 +65,14 @@ func TestRIESecrets(t *testing.T) {
 
 	t.Run("binary secret", func(t *testing.T) {
 		fails(t, `{"cert":"`+mask("pem", binaryARN)+`"}`, http.StatusUnprocessableEntity,
-			api.MaskEntry{Path: "/connection/cert", Key: "pem", SecretARN: binaryARN, Code: "SecretNotKeyValue"})
+			answer.MaskEntry{Path: "/connection/cert", Key: "pem", SecretARN: binaryARN, Code: "SecretNotKeyValue"})
 	})
 
 	t.Run("cross-region secret", func(t *testing.T) {
 		resolves(t, `{"id":"`+mask("client_id", sfARN)+`","secret":"`+mask("client_secret", sfARN)+`"}`,
 			`{"id":"sf-demo-client","secret":"sf-demo-secret-9d2e"}`,
-			api.MaskEntry{Path: "/connection/id", Key: "client_id", SecretARN: sfARN, Status: "resolved"},
-			api.MaskEntry{Path: "/connection/secret", Key: "client_secret", SecretARN: sfARN, Status: "resolved"})
+			answer.MaskEntry{Path: "/connection/id", Key: "client_id", SecretARN: sfARN, Status: "resolved"},
+			answer.MaskEntry{Path: "/connection/secret", Key: "client_secret", SecretARN: sfARN, Status: "resolved"})
 		if n := sm.SecretReads(sfARN); n != 1 {
 			t.Errorf("eu-west-1 secret read %d times, want 1", n)
 		}
@@ -83,8 +83,8 @@ func TestRIESecrets(t *testing.T) {
 		put(t, smfake.Secret{ARN: arn, String: aws.String(`{"z":{"z":1,"a":12345678901234567890},"n":1.50e+3}`)})
 		resolves(t, `{"a/b~c":["x",{"v":"`+mask("z", arn)+`"}],"n":"`+mask("n", arn)+`"}`,
 			`{"a/b~c":["x",{"v":"{\"z\":1,\"a\":12345678901234567890}"}],"n":"1.50e+3"}`,
-			api.MaskEntry{Path: "/connection/a~1b~0c/1/v", Key: "z", SecretARN: arn, Status: "resolved"},
-			api.MaskEntry{Path: "/connection/n", Key: "n", SecretARN: arn, Status: "resolved"})
+			answer.MaskEntry{Path: "/connection/a~1b~0c/1/v", Key: "z", SecretARN: arn, Status: "resolved"},
+			answer.MaskEntry{Path: "/connection/n", Key: "n", SecretARN: arn, Status: "resolved"})
 	})
 
 	t.Run("payload kept byte for byte", func(t *testing.T) {
@@ -93,7 +93,7 @@ func TestRIESecrets(t *testing.T) {
 			` "esc": "line\nnext \"q\" \/", "arr": [1, "Bearer ` + mask("username", jiraARN) + `"] }`
 		want := strings.Replace(conn, mask("username", jiraARN), "svc-jira", 1)
 		resolves(t, conn, want,
-			api.MaskEntry{Path: "/connection/arr/1", Key: "username", SecretARN: jiraARN, Status: "resolved"})
+			answer.MaskEntry{Path: "/connection/arr/1", Key: "username", SecretARN: jiraARN, Status: "resolved"})
 	})
 
 	t.Run("a mask inside a secret value is returned literally", func(t *testing.T) {
@@ -105,7 +105,7 @@ func TestRIESecrets(t *testing.T) {
 		vj, _ := json.Marshal(map[string]string{"v": value})
 		put(t, smfake.Secret{ARN: arn, String: aws.String(string(vj))})
 		resolves(t, `{"v":"`+mask("v", arn)+`"}`, `{"v":"pre `+mask("deep", inner)+` post"}`,
-			api.MaskEntry{Path: "/connection/v", Key: "v", SecretARN: arn, Status: "resolved"})
+			answer.MaskEntry{Path: "/connection/v", Key: "v", SecretARN: arn, Status: "resolved"})
 		if n := sm.SecretReads(inner); n != 0 {
 			t.Errorf("the secret named inside a value was read %d times, want 0", n)
 		}
@@ -116,26 +116,26 @@ func TestRIESecrets(t *testing.T) {
 		put(t, smfake.Secret{ARN: arn, String: aws.String(`{"k":"deleted-value"}`), Deleted: true})
 		e.noLeak("deleted-value")
 		fails(t, `{"k":"`+mask("k", arn)+`"}`, http.StatusUnprocessableEntity,
-			api.MaskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Code: "SecretNotFound"})
+			answer.MaskEntry{Path: "/connection/k", Key: "k", SecretARN: arn, Code: "SecretNotFound"})
 	})
 
 	t.Run("partial ARN", func(t *testing.T) {
 		partial := "arn:aws:secretsmanager:us-east-1:" + account + ":secret:prod-jira-credentials"
 		resolves(t, `{"u":"`+mask("username", partial)+`"}`, `{"u":"svc-jira"}`,
-			api.MaskEntry{Path: "/connection/u", Key: "username", SecretARN: partial, Status: "resolved"})
+			answer.MaskEntry{Path: "/connection/u", Key: "username", SecretARN: partial, Status: "resolved"})
 	})
 
 	t.Run("all-or-nothing with every failure listed", func(t *testing.T) {
 		fails(t, `{"ok":"`+mask("username", jiraARN)+`","bad":["`+mask("nope", sfARN)+`","x `+mask("y", plainARN)+`"]}`,
 			http.StatusUnprocessableEntity,
-			api.MaskEntry{Path: "/connection/bad/0", Key: "nope", SecretARN: sfARN, Code: "KeyNotFound"},
-			api.MaskEntry{Path: "/connection/bad/1", Key: "y", SecretARN: plainARN, Code: "SecretNotKeyValue"})
+			answer.MaskEntry{Path: "/connection/bad/0", Key: "nope", SecretARN: sfARN, Code: "KeyNotFound"},
+			answer.MaskEntry{Path: "/connection/bad/1", Key: "y", SecretARN: plainARN, Code: "SecretNotKeyValue"})
 	})
 
 	t.Run("allowlist of env.json shape rejects another account", func(t *testing.T) {
 		other := "arn:aws:secretsmanager:us-east-1:999999999999:secret:elsewhere-AbCdEf"
 		fails(t, `{"x":"`+mask("k", other)+`"}`, http.StatusUnprocessableEntity,
-			api.MaskEntry{Path: "/connection/x", Key: "k", SecretARN: other, Code: "SecretNotAllowed"})
+			answer.MaskEntry{Path: "/connection/x", Key: "k", SecretARN: other, Code: "SecretNotAllowed"})
 		if n := sm.SecretReads(other); n != 0 {
 			t.Errorf("a secret outside the allowlist was read %d times", n)
 		}

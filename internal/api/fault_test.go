@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/api"
 	"github.com/maskresolver/maskresolver/internal/lambdatest"
 	"github.com/maskresolver/maskresolver/internal/resolve"
@@ -108,16 +109,14 @@ func newFaultRig(t *testing.T) *faultRig {
 	return &faultRig{sm: sm, h: h, logs: logs}
 }
 
-// proxyAnswer is an HTTP API response with its body decoded.
+// proxyAnswer is an API Gateway proxy response, its body still a string.
 type proxyAnswer struct {
 	StatusCode int
 	Headers    map[string]string
 	Body       string
 }
 
-type answerBody = api.Body
-
-type maskEntry = api.MaskEntry
+type answerBody = answer.Body
 
 // TestFaults injects Secrets Manager failures under the real SDK, retryer
 // and store, and checks what the caller sees: the documented status and

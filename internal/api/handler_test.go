@@ -33,7 +33,8 @@ type store struct {
 func (s store) Get(ctx context.Context, arns []string, _ secrets.Freshness) ([]secrets.Result, secrets.Stats) {
 	if s.panic {
 		var m map[string]int
-		m["boom"]++ // a nil map write: a runtime error, as a real bug would be
+		//lint:ignore SA5000 the nil map write is the point: a runtime error, as a real bug would be
+		m["boom"]++
 	}
 	out := make([]secrets.Result, len(arns))
 	for i, a := range arns {
@@ -84,27 +85,20 @@ func restEvent(method, path, body string) []byte {
 	return b
 }
 
-// answer is a proxy response reduced to what the tests check.
-type answer struct {
-	StatusCode int
-	Headers    map[string]string
-	Body       string
-}
-
-func invoke(t *testing.T, h *api.Handler, event []byte) answer {
+func invoke(t *testing.T, h *api.Handler, event []byte) proxyAnswer {
 	t.Helper()
 	return invokeCtx(t, context.Background(), h, event)
 }
 
 // invokeCtx invokes h under ctx (which may carry an X-Ray segment).
-func invokeCtx(t *testing.T, ctx context.Context, h *api.Handler, event []byte) answer {
+func invokeCtx(t *testing.T, ctx context.Context, h *api.Handler, event []byte) proxyAnswer {
 	t.Helper()
 	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
 	out, err := h.Invoke(ctx, event)
 	if err != nil {
 		t.Fatalf("Invoke: %v", err)
 	}
-	var a answer
+	var a proxyAnswer
 	if err := json.Unmarshal(out, &a); err != nil {
 		t.Fatalf("answer %s: %v", out, err)
 	}

@@ -228,7 +228,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			valid = valid && (r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || strings.ContainsRune(".-_/#:", r))
 		}
 		if !valid {
-			fail("METRICS_NAMESPACE", v, errors.New("must be 1-255 characters of letters, digits and . - _ / # :"))
+			fail("METRICS_NAMESPACE", v, errors.New("must be 1-255 characters: letters, digits, and any of . - _ / # and colon"))
 		}
 		c.MetricsNamespace = v
 	}

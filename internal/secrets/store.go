@@ -282,7 +282,7 @@ func (s *Store) knownMissing(arn string, f Freshness, now time.Time) (*Error, bo
 	if !ok || !now.Before(read.Add(s.opts.notFoundTTL)) || !s.fresh(f, read, now) {
 		return nil, false
 	}
-	return &Error{Code: CodeNotFound, ARN: arn, Err: errors.New("Secrets Manager answered ResourceNotFound within CACHE_NOT_FOUND_TTL")}, true
+	return &Error{Code: CodeNotFound, ARN: arn, Err: errors.New("remembered: ResourceNotFound within CACHE_NOT_FOUND_TTL")}, true
 }
 
 // stale returns an expired value still inside the stale-if-error window.

@@ -1,11 +1,11 @@
-package api_test
+package answer_test
 
 import (
 	"encoding/json"
 	"reflect"
 	"testing"
 
-	"github.com/maskresolver/maskresolver/internal/api"
+	"github.com/maskresolver/maskresolver/internal/answer"
 )
 
 // Body decodes what the handler writes, both shapes, and encodes back to
@@ -17,7 +17,7 @@ func TestBodyRoundTrip(t *testing.T) {
 		`{"error":{"code":"MaskResolutionFailed","message":"1 of 1 masks failed; no value was returned","masks":[{"path":"/connection/a","key":"k","secret_arn":"arn:aws:secretsmanager:us-east-1:137149879143:secret:x","code":"KeyNotFound","message":"the secret has no key \"k\""}]}}`,
 		`{"error":{"code":"PayloadTooLarge","message":"too large"}}`,
 	} {
-		var b api.Body
+		var b answer.Body
 		if err := json.Unmarshal([]byte(raw), &b); err != nil {
 			t.Fatal(err)
 		}

@@ -1,11 +1,14 @@
-package api
+// Package answer is the resolve API's answer body as clients read it: one
+// decoder type for maskctl, the load test and the tests. It has no
+// dependency beyond the standard library, so a client that imports it
+// does not link the function's handler (X-Ray, the SDK, …).
+package answer
 
 import "encoding/json"
 
-// Body is the JSON body of an answer, as clients and tests read it: a
-// success {"connection": …, "masks": […]} or a failure {"error": …}. The
-// handler writes bodies itself (internal/resolve's AppendJSON); this type
-// is the one decoder of them, for maskctl, the load test and the tests.
+// Body is the JSON body of an answer: a success {"connection": …,
+// "masks": […]} or a failure {"error": …}. The handler writes bodies
+// itself (internal/resolve's AppendJSON); this type is the one decoder.
 type Body struct {
 	Connection json.RawMessage `json:"connection,omitempty"`
 	Masks      []MaskEntry     `json:"masks,omitempty"`
