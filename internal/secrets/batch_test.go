@@ -251,3 +251,21 @@ func TestBatchValuesCachedWhenRead(t *testing.T) {
 		t.Errorf("read stamps %v apart, want the 10 s that passed between the two reads", d)
 	}
 }
+
+// One request may name a secret by its full and by its partial ARN: both
+// resolve, from one batch call.
+func TestBatchFullAndPartialARN(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	full := f.put(t, "arn:aws:secretsmanager:us-east-1:123456789012:secret:twice", aws.String(`{"k":"v"}`))
+	partial := full[:len(full)-7]
+	res, st := f.store.Get(t.Context(), []string{full, partial}, Freshness{})
+	for i, r := range res {
+		if r.Err != nil || r.Secret.ARN != full {
+			t.Errorf("id %d: %+v", i, r)
+		}
+	}
+	if st.Calls != 1 {
+		t.Errorf("%d calls, want 1", st.Calls)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -143,6 +145,36 @@ func TestClassify(t *testing.T) {
 		e := classify(arn, tt.err)
 		if e.Code != tt.wantCode || e.Transient != tt.wantTransient || e.ARN != arn || !errors.Is(e, tt.err) {
 			t.Errorf("classify(%v) = %+v; want %s, transient %v", tt.err, e, tt.wantCode, tt.wantTransient)
+		}
+	}
+}
+
+// Any 5xx is transient, not only Secrets Manager's InternalServiceError,
+// so a stale value may stand in for it.
+func TestAny5xxIsTransient(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		status int
+		code   string
+	}{{503, "ServiceUnavailable"}, {500, "InternalFailure"}, {502, ""}} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if tc.code != "" {
+				w.Header().Set("X-Amzn-ErrorType", tc.code)
+				w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+				w.WriteHeader(tc.status)
+				fmt.Fprintf(w, `{"__type":%q,"message":"far side trouble"}`, tc.code)
+				return
+			}
+			w.WriteHeader(tc.status) // a proxy's bare answer
+		}))
+		st, err := New(testConfig(srv.URL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, _ := st.Get(context.Background(), []string{"arn:aws:secretsmanager:us-east-1:123456789012:secret:five"}, Freshness{})
+		srv.Close()
+		if e := res[0].Err; e == nil || !e.Transient || e.Code != CodeUpstream {
+			t.Errorf("HTTP %d %q: %+v, want a transient UpstreamError", tc.status, tc.code, e)
 		}
 	}
 }

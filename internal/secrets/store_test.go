@@ -604,3 +604,39 @@ func TestStoreNotFoundCached(t *testing.T) {
 		t.Errorf("after AccessDenied: %+v, want a fresh read", res[0].Err)
 	}
 }
+
+// A panic inside a read fails that read's requests at once instead of
+// leaving them waiting, and the store keeps working.
+func TestReadPanicIsContained(t *testing.T) {
+	t.Parallel()
+	boom := &panicAPI{}
+	st, err := New(aws.Config{}, WithClients(func(string) API { return boom }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	arns := []string{"arn:aws:secretsmanager:us-east-1:123456789012:secret:a", "arn:aws:secretsmanager:us-east-1:123456789012:secret:b"}
+	for _, ids := range [][]string{arns, arns[:1]} {
+		res, _ := st.Get(ctx, ids, Freshness{})
+		for _, r := range res {
+			if r.Err == nil || r.Err.Code != CodeUpstream {
+				t.Errorf("%+v, want UpstreamError", r)
+			}
+		}
+	}
+	if time.Since(start) > time.Second {
+		t.Errorf("the requests waited %v for reads that had panicked", time.Since(start))
+	}
+}
+
+type panicAPI struct{ API }
+
+func (*panicAPI) GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	panic("boom")
+}
+
+func (*panicAPI) BatchGetSecretValue(context.Context, *secretsmanager.BatchGetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.BatchGetSecretValueOutput, error) {
+	panic("boom")
+}
