@@ -10,15 +10,12 @@ import (
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-xray-sdk-go/instrumentation/awsv2"
-	"github.com/aws/aws-xray-sdk-go/strategy/ctxmissing"
-	"github.com/aws/aws-xray-sdk-go/xray"
-	"github.com/aws/aws-xray-sdk-go/xraylog"
 
 	"github.com/maskresolver/maskresolver/internal/api"
 	"github.com/maskresolver/maskresolver/internal/config"
 	"github.com/maskresolver/maskresolver/internal/resolve"
 	"github.com/maskresolver/maskresolver/internal/secrets"
+	"github.com/maskresolver/maskresolver/internal/xtrace"
 )
 
 // PrefetchBudget bounds the reads of PREFETCH_SECRETS during init, well
@@ -63,13 +60,6 @@ func New(ctx context.Context, lookup func(string) (string, bool), opts ...Option
 	format, _ := lookup("AWS_LAMBDA_LOG_FORMAT")
 	logger := slog.New(api.NewLogHandler(o.logOutput, level, format))
 
-	// Outside Lambda, or with no trace header, there is no segment to
-	// attach to: stay silent rather than log on every call.
-	xray.SetLogger(xraylog.NewDefaultLogger(os.Stderr, xraylog.LogLevelError))
-	if err := xray.Configure(xray.Config{ContextMissingStrategy: ctxmissing.NewDefaultIgnoreErrorStrategy()}); err != nil {
-		return nil, fmt.Errorf("configure X-Ray: %w", err)
-	}
-
 	// Each attempt is bounded on its own, so a hung connection costs one
 	// attempt and the retryer can still try again inside the request's
 	// deadline.
@@ -78,7 +68,9 @@ func New(ctx context.Context, lookup func(string) (string, bool), opts ...Option
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	awsv2.AWSV2Instrumentor(&awsCfg.APIOptions)
+	if err := xtrace.Setup(&awsCfg, os.Stderr); err != nil {
+		return nil, err
+	}
 
 	store, err := secrets.New(awsCfg,
 		secrets.WithTTL(cfg.CacheTTL),
