@@ -35,13 +35,7 @@ func firstAnswer(tb testing.TB, bin string, event []byte, env ...string) (time.D
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin)
-	cmd.Env = append([]string{
-		"AWS_LAMBDA_RUNTIME_API=" + api.Addr,
-		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=cold", "AWS_SECRET_ACCESS_KEY=cold",
-		"AWS_LAMBDA_FUNCTION_NAME=cold", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256",
-		"AWS_XRAY_CONTEXT_MISSING=IGNORE_ERROR", "AWS_EC2_METADATA_DISABLED=true",
-		"HOME=" + tb.TempDir(),
-	}, env...)
+	cmd.Env = functionEnv(tb, api, env...)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
@@ -109,4 +103,16 @@ func BenchmarkColdStart(b *testing.B) {
 	b.ReportMetric(size("resolver")/size("echo-sdk"), "size-vs-echo-sdk")
 	b.ReportMetric(ms("resolver")/ms("echo-bare"), "time-vs-echo-bare")
 	b.ReportMetric(size("resolver")/size("echo-bare"), "size-vs-echo-bare")
+}
+
+// functionEnv is the environment of a function process served by api:
+// what Lambda sets, dummy credentials, and no X-Ray or instance metadata.
+func functionEnv(tb testing.TB, api *lambdatest.RuntimeAPI, extra ...string) []string {
+	return append([]string{
+		"AWS_LAMBDA_RUNTIME_API=" + api.Addr,
+		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench",
+		"AWS_LAMBDA_FUNCTION_NAME=bench", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256",
+		"AWS_XRAY_CONTEXT_MISSING=IGNORE_ERROR", "AWS_EC2_METADATA_DISABLED=true",
+		"HOME=" + tb.TempDir(),
+	}, extra...)
 }

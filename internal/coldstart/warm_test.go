@@ -87,13 +87,7 @@ func startWarm(tb testing.TB, bin string, env ...string) *warmFunction {
 	api := lambdatest.New()
 	tb.Cleanup(api.Close)
 	cmd := exec.Command(bin)
-	cmd.Env = append([]string{
-		"AWS_LAMBDA_RUNTIME_API=" + api.Addr,
-		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=warm", "AWS_SECRET_ACCESS_KEY=warm",
-		"AWS_LAMBDA_FUNCTION_NAME=warm", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256",
-		"AWS_XRAY_CONTEXT_MISSING=IGNORE_ERROR", "AWS_EC2_METADATA_DISABLED=true",
-		"HOME=" + tb.TempDir(),
-	}, env...)
+	cmd.Env = functionEnv(tb, api, env...)
 	var logs bytes.Buffer
 	cmd.Stdout = &logs
 	if err := cmd.Start(); err != nil {
