@@ -177,3 +177,20 @@ func TestPrefetch(t *testing.T) {
 		t.Errorf("after prefetch: %+v, %d calls; want all hits", st, f.sm.Calls(""))
 	}
 }
+
+// max_age only refuses values older than it: a stale value younger than a
+// generous max_age still stands in for a refresh that fails transiently.
+func TestFreshStaleWithinMaxAge(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, WithTTL(time.Minute), WithStaleIfError(time.Hour))
+	arn := f.put(t, dbARN, aws.String(dbValue))
+	f.get(t, arn)
+	f.clock.Add(2 * time.Minute) // expired, inside the stale window
+	f.sm.Inject(smfake.Fault{Op: "GetSecretValue", Code: "InternalServiceError"})
+	if res, st := f.store.Get(t.Context(), []string{arn}, Freshness{MaxAge: time.Hour, Bounded: true}); res[0].Err != nil || st.Stale != 1 {
+		t.Errorf("max_age 1 h, value 2 min old, refresh failing: %+v, %+v; want the stale value", res[0], st)
+	}
+	if res, _ := f.store.Get(t.Context(), []string{arn}, Freshness{MaxAge: time.Minute, Bounded: true}); res[0].Err == nil {
+		t.Error("max_age 1 min, value 2 min old, refresh failing: served the stale value")
+	}
+}

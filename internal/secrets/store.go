@@ -253,11 +253,10 @@ func (s *Store) Get(ctx context.Context, arns []string, f Freshness) ([]Result, 
 	st.Calls, st.Throttles = int(n.calls.Load()), int(n.throttles.Load())
 
 	for _, i := range misses {
-		// A value older than the caller accepts is no fallback either.
-		if results[i].Err == nil || !results[i].Err.Transient || f.Bounded {
+		if results[i].Err == nil || !results[i].Err.Transient {
 			continue
 		}
-		sec, expired, ok := s.stale(arns[i])
+		sec, expired, ok := s.fallback(arns[i], f)
 		if !ok {
 			continue
 		}
@@ -285,13 +284,16 @@ func (s *Store) knownMissing(arn string, f Freshness, now time.Time) (*Error, bo
 	return &Error{Code: CodeNotFound, ARN: arn, Err: errors.New("remembered: ResourceNotFound within CACHE_NOT_FOUND_TTL")}, true
 }
 
-// stale returns an expired value still inside the stale-if-error window.
-// expired says whether it is past its TTL (else a concurrent read has
-// refreshed it).
-func (s *Store) stale(arn string) (sec *Secret, expired, ok bool) {
+// fallback returns the cached value that may stand in for a read that
+// failed transiently: one still inside the stale-if-error window, and
+// never one older than the request's max_age accepts (a forced read that
+// fails is not answered with the value it was meant to replace). expired
+// says whether it is past its TTL (else a concurrent read has refreshed
+// it meanwhile).
+func (s *Store) fallback(arn string, f Freshness) (sec *Secret, expired, ok bool) {
 	e, ok := s.cache.Peek(arn)
 	now := s.opts.now()
-	if !ok || !now.Before(e.expires.Add(s.opts.staleIfError)) {
+	if !ok || !now.Before(e.expires.Add(s.opts.staleIfError)) || !s.fresh(f, e.read, now) {
 		return nil, false, false
 	}
 	return e.secret, !now.Before(e.expires), true
