@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -39,14 +37,9 @@ const codeInvalidMask = "InvalidMask"
 // after "{{workato:sm:", which is payload and so may be a secret. stderr
 // gets only counts.
 func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("maskctl check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), checkUsage) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	fs, code, ok := parseSubcommand("check", checkUsage, args, stderr)
+	if !ok {
+		return code
 	}
 	arg := "-"
 	switch fs.NArg() {

@@ -27,14 +27,9 @@ the six-character suffix. A key that starts with "-" goes after "--":
 // runMask is `maskctl mask`. It needs no AWS configuration: a mask is
 // checked against the grammar only, not against Secrets Manager.
 func runMask(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("maskctl mask", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), maskUsage) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	fs, code, ok := parseSubcommand("mask", maskUsage, args, stderr)
+	if !ok {
+		return code
 	}
 	if fs.NArg() != 2 {
 		fmt.Fprintf(stderr, "maskctl mask: want <key> <secret ARN>, got %d arguments\n", fs.NArg())
@@ -104,4 +99,20 @@ func grammarReason(err error) string {
 		return me.Reason + " (at byte " + strconv.Itoa(me.Offset) + ")"
 	}
 	return err.Error()
+}
+
+// parseSubcommand parses a subcommand's arguments (it has no flags but -h).
+// When ok is false the caller exits with code: 0 after -h printed usage,
+// exitUsage after a bad flag.
+func parseSubcommand(name, usage string, args []string, stderr io.Writer) (fs *flag.FlagSet, code int, ok bool) {
+	fs = flag.NewFlagSet("maskctl "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), usage) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, exitOK, false
+		}
+		return nil, exitUsage, false
+	}
+	return fs, 0, true
 }
