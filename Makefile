@@ -32,7 +32,12 @@ INVOKE_EVENTS ?= events/*.json
 # _test.go, e.g. ./internal/mask:FuzzFind. Set or extend to choose.
 FUZZ_TARGETS ?= $(shell grep -rHoE --include='*_test.go' --exclude-dir=.aws-sam --exclude-dir=build \
 	--exclude-dir=testdata '^func Fuzz[A-Za-z0-9_]+' . | sed -E 's|/[^/]+_test\.go:func |:|' | sort -u)
-FUZZTIME ?= 30s
+# An execution count (Nx), not a duration: with a duration, Go 1.26's fuzz
+# coordinator can fail a target that found nothing with a bare "context
+# deadline exceeded" when the deadline lands while a worker is busy
+# (go.dev/issue/75804, fixed in Go 1.27). A count sets no deadline, and every
+# machine does the same work. FUZZTIME=60s still works for a timed run.
+FUZZTIME ?= 200000x
 
 .PHONY: all build build-ResolverFunction build-local rie devserver run invoke test bench fuzz lint deploy clean
 
