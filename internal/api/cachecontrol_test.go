@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 )
@@ -49,8 +48,8 @@ func TestEventCacheControl(t *testing.T) {
 		{"rest multi-value", `{"httpMethod":"POST","headers":{"Cache-Control":"max-age=1"},"multiValueHeaders":{"Cache-Control":["max-age=9","no-cache"]},"requestContext":{}}`, "max-age=9,no-cache"},
 		{"none", `{"version":"2.0","headers":{"accept":"*/*"},"requestContext":{}}`, ""},
 	} {
-		var ev event
-		if err := json.Unmarshal([]byte(tt.event), &ev); err != nil {
+		ev, err := decodeEvent([]byte(tt.event))
+		if err != nil {
 			t.Fatal(err)
 		}
 		if r, _, _ := ev.request(); r.cacheControl != tt.want {

@@ -1,8 +1,6 @@
 package api
 
 import (
-	"bytes"
-	"errors"
 	"strings"
 
 	"github.com/maskresolver/maskresolver/internal/resolve"
@@ -11,78 +9,195 @@ import (
 // event is an API Gateway event reduced to the members routing and
 // resolving read, for both payload formats: HTTP API 2.0 (version,
 // rawPath, requestContext.http, requestContext.authorizer.iam) and REST
-// 1.0 (httpMethod, path, requestContext.identity). Decoding into it is the
-// one pass over an event; every other member is skipped.
+// 1.0 (httpMethod, path, requestContext.identity). decodeEvent fills it in
+// one pass over the event; every other member is checked and skipped.
 type event struct {
-	Version    string  `json:"version"`
-	HTTPMethod *string `json:"httpMethod"`
-	RawPath    string  `json:"rawPath"`
-	Path       string  `json:"path"`
-	// Header names match case-insensitively (encoding/json's rule), as
-	// HTTP header names do: HTTP API events lower-case them, REST events
-	// keep them as sent.
-	Headers struct {
-		CacheControl string `json:"cache-control"`
-	} `json:"headers"`
-	MultiValueHeaders struct {
-		CacheControl []string `json:"cache-control"`
-	} `json:"multiValueHeaders"`
-	RequestContext struct {
-		Stage string `json:"stage"`
-		HTTP  struct {
-			Method string `json:"method"`
-			Path   string `json:"path"`
-		} `json:"http"`
-		Authorizer *struct {
-			IAM *struct {
-				UserARN string `json:"userArn"`
-			} `json:"iam"`
-		} `json:"authorizer"`
-		Identity struct {
-			UserARN string `json:"userArn"`
-		} `json:"identity"`
-	} `json:"requestContext"`
-	Body            bodyText `json:"body"`
-	IsBase64Encoded bool     `json:"isBase64Encoded"`
-}
-
-// bodyText decodes the event's body string straight into bytes, without
-// the string (and the copy of it) that a string field would cost.
-type bodyText []byte
-
-func (b *bodyText) UnmarshalJSON(raw []byte) error {
-	if bytes.Equal(raw, []byte("null")) {
-		return nil
+	Version    string
+	HTTPMethod *string // nil when absent: tells a REST event from the request itself
+	RawPath    string
+	Path       string
+	// CacheControl is headers' cache-control, MultiValueCacheControl
+	// multiValueHeaders' (REST events only).
+	CacheControl           string
+	MultiValueCacheControl []string
+	RequestContext         struct {
+		Stage      string
+		HTTPMethod string // requestContext.http.method
+		HTTPPath   string // requestContext.http.path
+		// IAMUserARN is requestContext.authorizer.iam.userArn; HasIAM
+		// says whether authorizer.iam was there.
+		IAMUserARN string
+		HasIAM     bool
+		// IdentityUserARN is requestContext.identity.userArn (REST).
+		IdentityUserARN string
 	}
-	if len(raw) < 2 || raw[0] != '"' {
-		return errors.New("body is not a string")
-	}
-	// encoding/json has already checked the whole event, so raw is a
-	// valid string token.
-	*b = resolve.AppendUnescaped(make([]byte, 0, len(raw)-2), raw[1:len(raw)-1])
-	return nil
+	// Body is the body string decoded straight into bytes, without the
+	// string (and the copy of it) that a string member would cost.
+	Body            []byte
+	IsBase64Encoded bool
 }
 
 // request reduces the decoded event to a request.
 func (ev *event) request() (request, []byte, bool) {
+	rc := &ev.RequestContext
 	if ev.Version == "2.0" {
-		r := request{source: httpAPI, method: ev.RequestContext.HTTP.Method, path: ev.RawPath, cacheControl: ev.Headers.CacheControl}
+		r := request{source: httpAPI, method: rc.HTTPMethod, path: ev.RawPath, cacheControl: ev.CacheControl}
 		if r.path == "" {
-			r.path = ev.RequestContext.HTTP.Path
+			r.path = rc.HTTPPath
 		}
 		// A named stage prefixes the raw path; $default does not.
-		if st := ev.RequestContext.Stage; st != "" && st != "$default" {
+		if st := rc.Stage; st != "" && st != "$default" {
 			r.path = strings.TrimPrefix(r.path, "/"+st)
 		}
-		if az := ev.RequestContext.Authorizer; az != nil && az.IAM != nil {
-			r.caller = az.IAM.UserARN
+		if rc.HasIAM {
+			r.caller = rc.IAMUserARN
 		}
 		return r, ev.Body, ev.IsBase64Encoded
 	}
-	r := request{source: restAPI, method: *ev.HTTPMethod, path: ev.Path, caller: ev.RequestContext.Identity.UserARN,
-		cacheControl: ev.Headers.CacheControl}
-	if mv := ev.MultiValueHeaders.CacheControl; len(mv) > 0 {
+	r := request{source: restAPI, method: *ev.HTTPMethod, path: ev.Path, caller: rc.IdentityUserARN,
+		cacheControl: ev.CacheControl}
+	if mv := ev.MultiValueCacheControl; len(mv) > 0 {
 		r.cacheControl = strings.Join(mv, ",")
 	}
 	return r, ev.Body, ev.IsBase64Encoded
+}
+
+// decodeEvent reads an API Gateway event in one pass, with the rules
+// encoding/json applies when it decodes into a struct, so that an event
+// means what it meant when the function used it: member names match
+// case-insensitively (REST events keep header names as sent); a later
+// duplicate member wins; null leaves a member as it was (and clears
+// httpMethod and authorizer); a member of the wrong type is an error that
+// does not stop the decoding, and the first such error is returned once
+// the whole event is read. Text that is not JSON is an *eventSyntaxError
+// and nothing else is decoded.
+//
+// Unlike encoding/json it does not check the rest of the event before
+// decoding it, nor scan the body string twice: the body is most of a
+// large event.
+func decodeEvent(b []byte) (event, error) {
+	var ev event
+	d := jsonDecoder{buf: b}
+	d.space()
+	var err error
+	if d.peek() == '{' {
+		err = d.object(func(name []byte) error { return d.eventMember(&ev, name) })
+	} else {
+		err = d.wrongType("the event", "an object")
+	}
+	if err != nil {
+		return event{}, err
+	}
+	d.space()
+	if d.pos < len(b) {
+		return event{}, d.syntaxError("invalid character " + quoteChar(b[d.pos]) + " after the event")
+	}
+	return ev, d.typeErr
+}
+
+// eventMember decodes the event's member named name.
+func (d *jsonDecoder) eventMember(ev *event, name []byte) error {
+	switch {
+	case fold(name, "version"):
+		return d.str(&ev.Version, "version")
+	case fold(name, "httpMethod"):
+		return d.strPtr(&ev.HTTPMethod, "httpMethod")
+	case fold(name, "rawPath"):
+		return d.str(&ev.RawPath, "rawPath")
+	case fold(name, "path"):
+		return d.str(&ev.Path, "path")
+	case fold(name, "headers"):
+		return d.members("headers", func(name []byte) error {
+			if fold(name, "cache-control") {
+				return d.str(&ev.CacheControl, "headers.cache-control")
+			}
+			return d.skip()
+		})
+	case fold(name, "multiValueHeaders"):
+		return d.members("multiValueHeaders", func(name []byte) error {
+			if fold(name, "cache-control") {
+				return d.strs(&ev.MultiValueCacheControl, "multiValueHeaders.cache-control")
+			}
+			return d.skip()
+		})
+	case fold(name, "requestContext"):
+		return d.requestContext(ev)
+	case fold(name, "body"):
+		return d.body(&ev.Body)
+	case fold(name, "isBase64Encoded"):
+		return d.boolean(&ev.IsBase64Encoded, "isBase64Encoded")
+	}
+	return d.skip()
+}
+
+func (d *jsonDecoder) requestContext(ev *event) error {
+	rc := &ev.RequestContext
+	return d.members("requestContext", func(name []byte) error {
+		switch {
+		case fold(name, "stage"):
+			return d.str(&rc.Stage, "requestContext.stage")
+		case fold(name, "http"):
+			return d.members("requestContext.http", func(name []byte) error {
+				switch {
+				case fold(name, "method"):
+					return d.str(&rc.HTTPMethod, "requestContext.http.method")
+				case fold(name, "path"):
+					return d.str(&rc.HTTPPath, "requestContext.http.path")
+				}
+				return d.skip()
+			})
+		case fold(name, "authorizer"):
+			// A pointer in the event's Go model: null clears it.
+			if d.null() {
+				rc.HasIAM, rc.IAMUserARN = false, ""
+				return nil
+			}
+			return d.members("requestContext.authorizer", func(name []byte) error {
+				if !fold(name, "iam") {
+					return d.skip()
+				}
+				if d.null() {
+					rc.HasIAM, rc.IAMUserARN = false, ""
+					return nil
+				}
+				if d.peek() == '{' && !rc.HasIAM {
+					rc.HasIAM, rc.IAMUserARN = true, ""
+				}
+				return d.members("requestContext.authorizer.iam", func(name []byte) error {
+					if fold(name, "userArn") {
+						return d.str(&rc.IAMUserARN, "requestContext.authorizer.iam.userArn")
+					}
+					return d.skip()
+				})
+			})
+		case fold(name, "identity"):
+			return d.members("requestContext.identity", func(name []byte) error {
+				if fold(name, "userArn") {
+					return d.str(&rc.IdentityUserARN, "requestContext.identity.userArn")
+				}
+				return d.skip()
+			})
+		}
+		return d.skip()
+	})
+}
+
+// body decodes the body string into bytes; null leaves it as it was.
+func (d *jsonDecoder) body(dst *[]byte) error {
+	if d.null() {
+		return nil
+	}
+	if d.peek() != '"' {
+		return d.wrongType("body", "a string")
+	}
+	raw, esc, err := d.stringToken()
+	if err != nil {
+		return err
+	}
+	if !esc {
+		*dst = append([]byte(nil), raw...)
+		return nil
+	}
+	*dst = resolve.AppendUnescaped(make([]byte, 0, len(raw)), raw)
+	return nil
 }

@@ -185,9 +185,8 @@ func (h *Handler) parse(payload []byte) (request, answer) {
 	if !bytes.Contains(payload, []byte(`"requestContext"`)) {
 		return h.limited(request{source: direct, method: "POST", path: Route}, payload, false)
 	}
-	var ev event
-	err := json.Unmarshal(payload, &ev)
-	var syntax *json.SyntaxError
+	ev, err := decodeEvent(payload)
+	var syntax *eventSyntaxError
 	switch {
 	case errors.As(err, &syntax):
 		return request{source: direct}, errorAnswer(resolve.CodeInvalidRequest, "the event is not a JSON object: "+err.Error())

@@ -1,0 +1,203 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/maskresolver/maskresolver/internal/resolve"
+)
+
+// refEvent is the event as encoding/json decodes it, the way the handler
+// decoded events before decodeEvent: the oracle decodeEvent must agree with.
+type refEvent struct {
+	Version           string  `json:"version"`
+	HTTPMethod        *string `json:"httpMethod"`
+	RawPath           string  `json:"rawPath"`
+	Path              string  `json:"path"`
+	Headers           struct {
+		CacheControl string `json:"cache-control"`
+	} `json:"headers"`
+	MultiValueHeaders struct {
+		CacheControl []string `json:"cache-control"`
+	} `json:"multiValueHeaders"`
+	RequestContext struct {
+		Stage string `json:"stage"`
+		HTTP  struct {
+			Method string `json:"method"`
+			Path   string `json:"path"`
+		} `json:"http"`
+		Authorizer *struct {
+			IAM *struct {
+				UserARN string `json:"userArn"`
+			} `json:"iam"`
+		} `json:"authorizer"`
+		Identity struct {
+			UserARN string `json:"userArn"`
+		} `json:"identity"`
+	} `json:"requestContext"`
+	Body            refBody `json:"body"`
+	IsBase64Encoded bool    `json:"isBase64Encoded"`
+}
+
+// refBody is the body as the handler took it from encoding/json: the
+// string token's text unescaped byte for byte, null ignored. A body of
+// another type is noted rather than returned as an error, which would
+// stop encoding/json at once where it goes on after a type error.
+type refBody struct {
+	b   []byte
+	bad bool
+}
+
+func (r *refBody) UnmarshalJSON(raw []byte) error {
+	switch {
+	case bytes.Equal(raw, []byte("null")):
+	case raw[0] == '"':
+		r.b = resolve.AppendUnescaped(make([]byte, 0, len(raw)), raw[1:len(raw)-1])
+	default:
+		r.bad = true
+	}
+	return nil
+}
+
+// validUTF8 replaces each byte that is not UTF-8 with U+FFFD, as
+// encoding/json does when it decodes a string.
+func validUTF8(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		b.WriteRune(r)
+		i += n
+	}
+	return b.String()
+}
+
+// checkAgainstEncodingJSON fails t unless decodeEvent reads b as
+// encoding/json does: the same verdict on the text, the same members, and
+// a type error exactly when encoding/json reports one.
+func checkAgainstEncodingJSON(t *testing.T, b []byte) {
+	t.Helper()
+	got, err := decodeEvent(b)
+	var ref refEvent
+	refErr := json.Unmarshal(b, &ref)
+	var syntax *eventSyntaxError
+	var refSyntax *json.SyntaxError
+	if errors.As(err, &syntax) != errors.As(refErr, &refSyntax) {
+		t.Fatalf("%q: decodeEvent %v, encoding/json %v", b, err, refErr)
+	}
+	if syntax != nil {
+		return
+	}
+	if (err != nil) != (refErr != nil || ref.Body.bad) {
+		t.Fatalf("%q: type error %v, encoding/json %v (body of another type: %v)", b, err, refErr, ref.Body.bad)
+	}
+	refCaller := ""
+	if az := ref.RequestContext.Authorizer; az != nil && az.IAM != nil {
+		refCaller = az.IAM.UserARN
+	}
+	caller := ""
+	if got.RequestContext.HasIAM {
+		caller = got.RequestContext.IAMUserARN
+	}
+	rc := got.RequestContext
+	for _, f := range []struct{ name, got, want string }{
+		{"version", got.Version, ref.Version},
+		{"rawPath", got.RawPath, ref.RawPath},
+		{"path", got.Path, ref.Path},
+		{"cache-control", got.CacheControl, ref.Headers.CacheControl},
+		{"stage", rc.Stage, ref.RequestContext.Stage},
+		{"http.method", rc.HTTPMethod, ref.RequestContext.HTTP.Method},
+		{"http.path", rc.HTTPPath, ref.RequestContext.HTTP.Path},
+		{"iam.userArn", caller, refCaller},
+		{"identity.userArn", rc.IdentityUserARN, ref.RequestContext.Identity.UserARN},
+	} {
+		if validUTF8(f.got) != f.want {
+			t.Errorf("%q: %s %q, encoding/json %q", b, f.name, f.got, f.want)
+		}
+	}
+	if (got.HTTPMethod == nil) != (ref.HTTPMethod == nil) || got.HTTPMethod != nil && validUTF8(*got.HTTPMethod) != *ref.HTTPMethod {
+		t.Errorf("%q: httpMethod %v, encoding/json %v", b, got.HTTPMethod, ref.HTTPMethod)
+	}
+	mv := make([]string, len(got.MultiValueCacheControl))
+	for i, s := range got.MultiValueCacheControl {
+		mv[i] = validUTF8(s)
+	}
+	if !slices.Equal(mv, ref.MultiValueHeaders.CacheControl) {
+		t.Errorf("%q: multiValueHeaders %q, encoding/json %q", b, got.MultiValueCacheControl, ref.MultiValueHeaders.CacheControl)
+	}
+	if !bytes.Equal(got.Body, ref.Body.b) || got.IsBase64Encoded != ref.IsBase64Encoded {
+		t.Errorf("%q: body %q base64 %v, encoding/json %q %v", b, got.Body, got.IsBase64Encoded, ref.Body.b, ref.IsBase64Encoded)
+	}
+}
+
+// eventCases are events whose reading encoding/json decides in a way a
+// hand-written decoder could get wrong.
+var eventCases = []string{
+	// API Gateway's own shapes.
+	`{"version":"2.0","rawPath":"/v1/resolve","headers":{"content-type":"application/json","cache-control":"no-cache"},"requestContext":{"stage":"$default","http":{"method":"POST","path":"/v1/resolve"},"authorizer":{"iam":{"userArn":"arn:aws:iam::1:user/a"}}},"body":"{\"connection\":{\"a\":\"\\u00e9\"}}","isBase64Encoded":false}`,
+	`{"resource":"/v1/resolve","path":"/v1/resolve","httpMethod":"POST","headers":{"Cache-Control":"max-age=5"},"multiValueHeaders":{"Cache-Control":["max-age=5","no-cache"]},"requestContext":{"stage":"prod","identity":{"userArn":"arn:aws:sts::1:assumed-role/r/s"}},"body":"e30=","isBase64Encoded":true}`,
+	// A header named like an event member is only a header.
+	`{"version":"2.0","headers":{"body":"{\"x\":1}","version":"1.0","requestContext":"x"},"requestContext":{},"body":"{}"}`,
+	// Names match case-insensitively, escaped or not; the last duplicate wins.
+	`{"VERSION":"2.0","Body":"a","body":"b","requestcontext":{"HTTP":{"Method":"GET"}},"\u0062ody":"c"}`,
+	`{"httpMethod":"POST","httpMethod":null,"requestContext":{}}`,
+	`{"httpMethod":5,"requestContext":{}}`,
+	`{"version":"2.0","requestContext":{"authorizer":{"iam":{"userArn":"a"}},"authorizer":null}}`,
+	`{"version":"2.0","requestContext":{"authorizer":{"iam":{"userArn":"a"}},"authorizer":{"iam":{}}}}`,
+	`{"version":"2.0","requestContext":{"authorizer":{"iam":5}}}`,
+	`{"version":"2.0","requestContext":{"authorizer":{"iam":{"userArn":"a"}}},"requestContext":{"stage":"s"}}`,
+	// null keeps a member as it was.
+	`{"version":"2.0","version":null,"body":"x","body":null,"isBase64Encoded":true,"isBase64Encoded":null,"requestContext":null}`,
+	// Slices as encoding/json fills them.
+	`{"multiValueHeaders":{"cache-control":["a","b"],"Cache-Control":[null,"c",null]},"httpMethod":"POST","requestContext":{}}`,
+	`{"multiValueHeaders":{"cache-control":["a"],"cache-control":null},"httpMethod":"POST","requestContext":{}}`,
+	`{"multiValueHeaders":{"cache-control":[1,"b"]},"httpMethod":"POST","requestContext":{}}`,
+	// Members of the wrong type: an error, and decoding goes on.
+	`{"requestContext":{},"body":5,"version":"2.0"}`,
+	`{"version":"2.0","requestContext":{"http":[]},"rawPath":"/v1/resolve"}`,
+	`{"version":2,"requestContext":{}}`,
+	`{"isBase64Encoded":"true","version":"2.0","requestContext":{}}`,
+	`{"headers":[],"version":"2.0","requestContext":{}}`,
+	`["requestContext"]`,
+	`"requestContext"`,
+	// Not JSON.
+	`{"requestContext":{}`,
+	`{"requestContext":{}}x`,
+	`{"requestContext":{},"body":"\x"}`,
+	`{"requestContext":{},"body":"a` + "\n" + `"}`,
+	`{"requestContext":{},"n":01}`,
+	`{"requestContext":{},"n":1.}`,
+	`{"requestContext":{},"n":-}`,
+	`{"requestContext":{},"n":tru}`,
+	`{"requestContext":{},"n":[1,]}`,
+	`{"requestContext":{},,}`,
+	`{"requestContext" {}}`,
+	`{"requestContext":{},"body":"\ud800"}`,
+	"{\"requestContext\":{},\"body\":\"\xff\xfe\",\"path\":\"/\xc3\"}",
+	`{"requestContext":{}, "n": 1e+5, "m": -0.5E-3, "o": [true, false, null, {}, []] }`,
+	`{"requestContext":{}` + strings.Repeat(`,"d":`+strings.Repeat("[", 10001)+strings.Repeat("]", 10001), 1) + `}`,
+	`{"requestContext":{}` + strings.Repeat(`,"d":`+strings.Repeat("[", 9999)+strings.Repeat("]", 9999), 1) + `}`,
+}
+
+func TestDecodeEventAgreesWithEncodingJSON(t *testing.T) {
+	t.Parallel()
+	for _, c := range eventCases {
+		checkAgainstEncodingJSON(t, []byte(c))
+	}
+}
+
+// FuzzDecodeEvent holds decodeEvent to encoding/json on arbitrary bytes.
+func FuzzDecodeEvent(f *testing.F) {
+	for _, c := range eventCases {
+		if len(c) < 1000 {
+			f.Add([]byte(c))
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		checkAgainstEncodingJSON(t, b)
+	})
+}
