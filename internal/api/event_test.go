@@ -15,11 +15,11 @@ import (
 // refEvent is the event as encoding/json decodes it, the way the handler
 // decoded events before decodeEvent: the oracle decodeEvent must agree with.
 type refEvent struct {
-	Version           string  `json:"version"`
-	HTTPMethod        *string `json:"httpMethod"`
-	RawPath           string  `json:"rawPath"`
-	Path              string  `json:"path"`
-	Headers           struct {
+	Version    string  `json:"version"`
+	HTTPMethod *string `json:"httpMethod"`
+	RawPath    string  `json:"rawPath"`
+	Path       string  `json:"path"`
+	Headers    struct {
 		CacheControl string `json:"cache-control"`
 	} `json:"headers"`
 	MultiValueHeaders struct {
