@@ -267,6 +267,9 @@ func (s *scanner) stringToken() (esc bool, err error) {
 	i := s.pos + 1
 	high := false
 	for {
+		for i < len(b) && plainASCII[b[i]] {
+			i++
+		}
 		if i >= len(b) {
 			s.pos = i
 			return false, s.errorf("unterminated string")
@@ -411,10 +414,13 @@ func AppendEscaped(dst []byte, s string) []byte { return appendString(dst, s) }
 
 func appendUnescape(dst, raw []byte) []byte {
 	for i := 0; i < len(raw); {
-		c := raw[i]
-		if c != '\\' {
-			dst = append(dst, c)
-			i++
+		if raw[i] != '\\' {
+			j := i + 1
+			for j < len(raw) && raw[j] != '\\' {
+				j++
+			}
+			dst = append(dst, raw[i:j]...)
+			i = j
 			continue
 		}
 		switch raw[i+1] {
@@ -484,6 +490,17 @@ func rawOffsets(raw []byte) []int {
 	return append(offs, len(raw))
 }
 
+// plainASCII marks the bytes a JSON string holds as they are, in the
+// escaped text and the decoded alike: ASCII other than a quote, a
+// backslash or a control character. Loops over strings skip runs of them
+// with one table load a byte.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendString writes s as the body of a JSON string (no quotes), escaping
 // only what JSON requires plus U+2028 and U+2029, which some JavaScript
 // readers take for line ends.
@@ -491,6 +508,12 @@ func appendString(dst []byte, s string) []byte {
 	const hexDigits = "0123456789abcdef"
 	start := 0
 	for i := 0; i < len(s); {
+		for i < len(s) && plainASCII[s[i]] {
+			i++
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c >= utf8.RuneSelf {
 			r, size := utf8.DecodeRuneInString(s[i:])
@@ -507,10 +530,6 @@ func appendString(dst []byte, s string) []byte {
 				continue
 			}
 			i += size
-			continue
-		}
-		if c >= 0x20 && c != '"' && c != '\\' {
-			i++
 			continue
 		}
 		dst = append(dst, s[start:i]...)
