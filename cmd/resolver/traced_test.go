@@ -65,13 +65,14 @@ func TestXRayThroughBinary(t *testing.T) {
 	}
 }
 
-// TestUntracedIsSilent: with no trace header, nothing is sent to the
-// daemon and nothing about X-Ray reaches the logs.
+// TestUntracedIsSilent: with no trace header, or one that says not to
+// sample, nothing is sent to the daemon and nothing about X-Ray reaches the
+// logs.
 func TestUntracedIsSilent(t *testing.T) {
 	t.Parallel()
 	f := startTraced(t)
-	for range 2 {
-		if p := f.invoke(t, eventFile(t, "http-resolve.json"), ""); p.StatusCode != 200 {
+	for _, trace := range []string{"", "Root=1-6929d590-dddddddddddddddddddddddd;Parent=53995c3f42cd8adc;Sampled=0"} {
+		if p := f.invoke(t, eventFile(t, "http-resolve.json"), trace); p.StatusCode != 200 {
 			t.Fatalf("%d %s", p.StatusCode, p.Body)
 		}
 	}

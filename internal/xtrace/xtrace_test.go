@@ -24,6 +24,37 @@ func TestUntracedIsFree(t *testing.T) {
 	}
 }
 
+// aws-lambda-go puts the trace header in every invocation's context; an
+// invocation that is not sampled costs nothing either, and one that is
+// gets its facade segment and the subsegment.
+func TestOnlySampledInvocationsAreTraced(t *testing.T) {
+	for _, tt := range []struct {
+		header string
+		traced bool
+	}{
+		{"", false},
+		{"Root=1-6929d590-aaaaaaaaaaaaaaaaaaaaaaaa;Parent=53995c3f42cd8ad8;Sampled=0", false},
+		{"Root=1-6929d590-aaaaaaaaaaaaaaaaaaaaaaaa;Parent=53995c3f42cd8ad8", false},
+		{"Root=1-6929d590-aaaaaaaaaaaaaaaaaaaaaaaa;Parent=53995c3f42cd8ad8;Sampled=1", true},
+	} {
+		ctx := context.WithValue(context.Background(), xray.LambdaTraceHeaderKey, tt.header)
+		c, end := xtrace.Start(ctx, "resolve")
+		sub := xray.GetSegment(c)
+		end("masks", 1)
+		if got := sub != nil; got != tt.traced {
+			t.Errorf("header %q: subsegment %v, want %v", tt.header, got, tt.traced)
+		}
+		if tt.traced && (sub.Name != "resolve" || !sub.Sampled || sub.InProgress) {
+			t.Errorf("header %q: subsegment %q sampled %v in progress %v", tt.header, sub.Name, sub.Sampled, sub.InProgress)
+		}
+		if !tt.traced {
+			if c != ctx {
+				t.Errorf("header %q: Start changed the context", tt.header)
+			}
+		}
+	}
+}
+
 func TestTracedRecordsAnnotations(t *testing.T) {
 	// Send the closed segment to a local listener, not the default daemon
 	// port.
