@@ -72,6 +72,12 @@ func (ev *event) request() (request, []byte, bool) {
 // the whole event is read. Text that is not JSON is an *eventSyntaxError
 // and nothing else is decoded.
 //
+// One difference is on purpose: a body that is not a string is a type
+// error like any other. The encoding/json decoding stopped there (the
+// body's own decoder returned an error), so members after it — a version
+// or an httpMethod — were not seen and the 400 answer took the direct
+// shape; now it takes the shape of the event the members say it is.
+//
 // Unlike encoding/json it does not check the rest of the event before
 // decoding it, nor scan the body string twice: the body is most of a
 // large event.
@@ -80,9 +86,12 @@ func decodeEvent(b []byte) (event, error) {
 	d := jsonDecoder{buf: b}
 	d.space()
 	var err error
-	if d.peek() == '{' {
+	switch {
+	case d.null():
+		// encoding/json decodes null into a struct as nothing.
+	case d.peek() == '{':
 		err = d.object(func(name []byte) error { return d.eventMember(&ev, name) })
-	} else {
+	default:
 		err = d.wrongType("the event", "an object")
 	}
 	if err != nil {

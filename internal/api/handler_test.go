@@ -184,6 +184,54 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
+// An event that is not JSON, or has a member of the wrong type, is a 400
+// with a message naming what is wrong, shaped for the source the event's
+// members claim (the direct shape when they claim none).
+func TestMalformedEvents(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, event string
+		proxy       bool   // answered as an API Gateway proxy response
+		message     string // part of the error message
+	}{
+		{"not json", `{"requestContext":{}`, false, "the event is not a JSON object: unexpected end of JSON input at offset 20"},
+		{"trailing text", `{"requestContext":{}} x`, false, "invalid character 'x' after the event"},
+		{"not an object", `["requestContext"]`, false, "malformed event: the event is an array, want an object"},
+		{"http api, method a number", `{"version":"2.0","requestContext":{"http":{"method":5}}}`, true, "malformed HTTP API event: requestContext.http.method is a number, want a string"},
+		{"http api, body after version", `{"version":"2.0","body":{"connection":1},"requestContext":{}}`, true, "malformed HTTP API event: body is an object, want a string"},
+		{"http api, version after body", `{"body":5,"version":"2.0","requestContext":{}}`, true, "malformed HTTP API event: body is a number, want a string"},
+		{"rest api, headers an array", `{"httpMethod":"POST","headers":[],"requestContext":{}}`, true, "malformed REST API event: headers is an array, want an object"},
+		{"rest api, method a number", `{"httpMethod":1,"requestContext":{}}`, true, "malformed REST API event: httpMethod is a number, want a string"},
+		{"neither format, wrong type", `{"requestContext":{"identity":{"userArn":true}}}`, false, "malformed event: requestContext.identity.userArn is a boolean, want a string"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var logs bytes.Buffer
+			out, err := handler(store{}, &logs).Invoke(context.Background(), []byte(tt.event))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := string(out)
+			if tt.proxy {
+				var a proxyAnswer
+				if err := json.Unmarshal(out, &a); err != nil || a.StatusCode != 400 {
+					t.Fatalf("want a 400 proxy response, got %s", out)
+				}
+				body = a.Body
+			}
+			var e struct {
+				Error struct{ Code, Message string }
+			}
+			if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error.Code != "InvalidRequest" || !strings.Contains(e.Error.Message, tt.message) {
+				t.Errorf("answer %s, want InvalidRequest with %q", out, tt.message)
+			}
+			if line := summaryLine(t, logs.String()); line["status"] != 400.0 || line["outcome"] != "InvalidRequest" {
+				t.Errorf("summary status %v outcome %v", line["status"], line["outcome"])
+			}
+		})
+	}
+}
+
 func TestDirectInvocation(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer

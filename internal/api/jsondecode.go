@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/maskresolver/maskresolver/internal/resolve"
 )
@@ -342,8 +343,26 @@ func (d *jsonDecoder) str(dst *string, what string) error {
 		d.tmp = resolve.AppendUnescaped(d.tmp[:0], raw)
 		raw = d.tmp
 	}
+	if !utf8.Valid(raw) {
+		// As encoding/json decodes a string: each byte that is not
+		// UTF-8 becomes U+FFFD (an escape always decodes to whole
+		// characters, so this after unescaping is the same).
+		*dst = perByteUTF8(raw)
+		return nil
+	}
 	*dst = string(raw)
 	return nil
+}
+
+// perByteUTF8 is b with each byte that is not UTF-8 replaced by U+FFFD.
+func perByteUTF8(b []byte) string {
+	out := make([]byte, 0, len(b)+8)
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		out = utf8.AppendRune(out, r)
+		i += n
+	}
+	return string(out)
 }
 
 // strPtr decodes a string member held by pointer; null clears it.
@@ -378,6 +397,11 @@ func (d *jsonDecoder) strs(dst *[]string, what string) error {
 	if d.peek() != '[' {
 		return d.wrongType(what, "an array")
 	}
+	if d.emptyArray() {
+		// encoding/json sets an empty slice, dropping what it held.
+		*dst = []string{}
+		return nil
+	}
 	s := (*dst)[:0]
 	err := d.array(func() error {
 		if i := len(s); i < cap(s) {
@@ -389,6 +413,21 @@ func (d *jsonDecoder) strs(dst *[]string, what string) error {
 	})
 	*dst = s
 	return err
+}
+
+// emptyArray moves past an empty array and reports whether there was one.
+func (d *jsonDecoder) emptyArray() bool {
+	if d.peek() != '[' {
+		return false
+	}
+	at := d.pos
+	d.pos++
+	if d.peek() == ']' {
+		d.pos++
+		return true
+	}
+	d.pos = at
+	return false
 }
 
 // boolean decodes a boolean member; null leaves it as it was.
