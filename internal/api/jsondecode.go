@@ -227,39 +227,12 @@ func (d *jsonDecoder) literal(lit string) error {
 	return nil
 }
 
-// number: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
+// number moves past a number (its grammar is the resolver's).
 func (d *jsonDecoder) number() error {
-	b, i := d.buf, d.pos
-	if b[i] == '-' {
-		i++
-	}
-	digits := func() bool {
-		j := i
-		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-			i++
-		}
-		return i > j
-	}
-	ok := true
-	if i < len(b) && b[i] == '0' {
-		i++
-	} else {
-		ok = digits()
-	}
-	if ok && i < len(b) && b[i] == '.' {
-		i++
-		ok = digits()
-	}
-	if ok && i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		ok = digits()
-	}
-	d.pos = i
-	if !ok {
-		return d.unexpected("a digit")
+	end, problem := resolve.ScanNumber(d.buf, d.pos)
+	d.pos = end
+	if problem != "" {
+		return d.syntaxError(problem)
 	}
 	return nil
 }

@@ -145,7 +145,20 @@ func (s *scanner) literal(lit string) error {
 
 // number follows RFC 8259: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
 func (s *scanner) number() error {
-	b, i := s.buf, s.pos
+	end, problem := ScanNumber(s.buf, s.pos)
+	s.pos = end
+	if problem != "" {
+		return s.errorf("%s", problem)
+	}
+	return nil
+}
+
+// ScanNumber reads the JSON number (RFC 8259) that starts at b[i], a '-' or
+// a digit, and returns the offset just past it; when it is not a number,
+// the offset where it goes wrong and what is wrong.
+//
+//	number = [ "-" ] ( "0" / digit1-9 *digit ) [ "." 1*digit ] [ ( "e" / "E" ) [ "+" / "-" ] 1*digit ]
+func ScanNumber(b []byte, i int) (end int, problem string) {
 	if b[i] == '-' {
 		i++
 	}
@@ -160,14 +173,12 @@ func (s *scanner) number() error {
 	case i < len(b) && b[i] == '0':
 		i++
 	case digits() == 0:
-		s.pos = i
-		return s.errorf("invalid number")
+		return i, "invalid number"
 	}
 	if i < len(b) && b[i] == '.' {
 		i++
 		if digits() == 0 {
-			s.pos = i
-			return s.errorf("invalid number: no digits after the decimal point")
+			return i, "invalid number: no digits after the decimal point"
 		}
 	}
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
@@ -176,12 +187,10 @@ func (s *scanner) number() error {
 			i++
 		}
 		if digits() == 0 {
-			s.pos = i
-			return s.errorf("invalid number: no digits in the exponent")
+			return i, "invalid number: no digits in the exponent"
 		}
 	}
-	s.pos = i
-	return nil
+	return i, ""
 }
 
 // object: '{' ws [ string ws ':' value ( ',' ws string ws ':' value )* ] ws '}'

@@ -37,6 +37,7 @@ func TestOnlySampledInvocationsAreTraced(t *testing.T) {
 		{"Root=1-6929d590-aaaaaaaaaaaaaaaaaaaaaaaa;Parent=53995c3f42cd8ad8", false},
 		{"Root=1-6929d590-aaaaaaaaaaaaaaaaaaaaaaaa;Parent=53995c3f42cd8ad8;Sampled=1", true},
 	} {
+		//lint:ignore SA1029 aws-lambda-go puts the header in the context under this plain string key
 		ctx := context.WithValue(context.Background(), xray.LambdaTraceHeaderKey, tt.header)
 		c, end := xtrace.Start(ctx, "resolve")
 		sub := xray.GetSegment(c)
