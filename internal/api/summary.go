@@ -43,14 +43,18 @@ func (s *summary) annotations() []any {
 }
 
 func (h *Handler) logSummary(ctx context.Context, r request, s summary, start time.Time) {
+	if !h.logger.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
 	ms := float64(time.Since(start).Microseconds()) / 1000
-	attrs := []slog.Attr{
+	attrs := make([]slog.Attr, 0, 32) // the most a line holds, with its metrics
+	attrs = append(attrs,
 		slog.String("source", r.source.String()),
 		slog.String("route", r.method+" "+r.path),
 		slog.Int("status", s.status),
 		slog.Float64("duration_ms", ms),
 		slog.String("outcome", s.outcome()),
-	}
+	)
 	if r.caller != "" {
 		attrs = append(attrs, slog.String("caller", r.caller))
 	}
@@ -78,19 +82,19 @@ func (h *Handler) logSummary(ctx context.Context, r request, s summary, start ti
 		attrs = append(attrs, slog.Any("error_codes", codes))
 	}
 	if h.namespace != "" {
-		attrs = append(attrs, h.metrics(s, st, masks, ms)...)
+		attrs = h.appendMetrics(attrs, s, st, masks, ms)
 	}
-	h.logger.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+	logInfo(ctx, h.logger, "request", attrs)
 }
 
 // The dimension every metric carries, so that alarms can name it.
 const serviceDimension, serviceName = "Service", "maskresolver"
 
-// metrics returns the CloudWatch Embedded Metric Format members of the
+// appendMetrics appends the CloudWatch Embedded Metric Format members of the
 // summary line: the _aws directive and the metric values as top-level
 // members. CloudWatch Logs turns them into metrics when the line is JSON
 // (the default log format). Only counts and durations, never a value.
-func (h *Handler) metrics(s summary, st secrets.Stats, masks int, ms float64) []slog.Attr {
+func (h *Handler) appendMetrics(attrs []slog.Attr, s summary, st secrets.Stats, masks int, ms float64) []slog.Attr {
 	errored, throttled := 0, 0
 	if s.status >= 400 {
 		errored = 1
@@ -100,7 +104,7 @@ func (h *Handler) metrics(s summary, st secrets.Stats, masks int, ms float64) []
 			throttled = 1
 		}
 	}
-	attrs := []slog.Attr{
+	attrs = append(attrs,
 		slog.String(serviceDimension, serviceName),
 		slog.Int("Requests", 1),
 		slog.Int("Errors", errored),
@@ -114,7 +118,7 @@ func (h *Handler) metrics(s summary, st secrets.Stats, masks int, ms float64) []
 		// Cached values read again because a caller's max_age refused them.
 		slog.Int("ForcedReads", st.Forced),
 		slog.Float64("Duration", ms),
-	}
+	)
 	// The hit ratio exists only for requests that looked a secret up.
 	ratio := 0
 	if n := st.Hits + st.Misses; n > 0 {
@@ -135,12 +139,15 @@ type emfDirective struct {
 }
 
 func (d emfDirective) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, len(d.metrics)+48)
+	return d.appendJSON(make([]byte, 0, len(d.metrics)+48)), nil
+}
+
+func (d emfDirective) appendJSON(b []byte) []byte {
 	b = append(b, `{"Timestamp":`...)
 	b = strconv.AppendInt(b, d.ts, 10)
 	b = append(b, `,"CloudWatchMetrics":`...)
 	b = append(b, d.metrics...)
-	return append(b, '}'), nil
+	return append(b, '}')
 }
 
 // emfMetrics builds the CloudWatchMetrics lists of the summary line, one

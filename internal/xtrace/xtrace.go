@@ -10,6 +10,7 @@ package xtrace
 
 import (
 	"context"
+	"strings"
 
 	"github.com/aws/aws-xray-sdk-go/header"
 	"github.com/aws/aws-xray-sdk-go/xray"
@@ -51,5 +52,7 @@ func Start(ctx context.Context, name string) (context.Context, End) {
 // facade segment records.
 func sampled(ctx context.Context) bool {
 	h, _ := ctx.Value(xray.LambdaTraceHeaderKey).(string)
-	return h != "" && header.FromString(h).SamplingDecision == header.Sampled
+	// The SDK's parser allocates; a header without the literal
+	// "Sampled=1" cannot carry the decision to sample.
+	return strings.Contains(h, header.SampledPrefix+"1") && header.FromString(h).SamplingDecision == header.Sampled
 }
