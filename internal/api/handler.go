@@ -211,10 +211,12 @@ func (h *Handler) parse(payload []byte) (request, answer) {
 // limited decodes a base64 body and applies MAX_BODY_BYTES, refusing an
 // oversized encoded body before decoding it.
 func (h *Handler) limited(r request, body []byte, b64 bool) (request, answer) {
-	tooLarge := errorAnswer(codePayloadTooLarge, "the body is larger than "+strconv.Itoa(h.maxBodyBytes)+" bytes (MAX_BODY_BYTES)")
+	tooLarge := func() answer {
+		return errorAnswer(codePayloadTooLarge, "the body is larger than "+strconv.Itoa(h.maxBodyBytes)+" bytes (MAX_BODY_BYTES)")
+	}
 	if b64 {
 		if len(body) > base64.StdEncoding.EncodedLen(h.maxBodyBytes) {
-			return r, tooLarge
+			return r, tooLarge()
 		}
 		dec := make([]byte, base64.StdEncoding.DecodedLen(len(body)))
 		n, err := base64.StdEncoding.Decode(dec, body)
@@ -224,7 +226,7 @@ func (h *Handler) limited(r request, body []byte, b64 bool) (request, answer) {
 		body = dec[:n]
 	}
 	if len(body) > h.maxBodyBytes {
-		return r, tooLarge
+		return r, tooLarge()
 	}
 	r.body = body
 	return r, answer{}
