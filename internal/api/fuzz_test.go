@@ -31,5 +31,13 @@ func FuzzHandler(f *testing.F) {
 		if bytes.Contains(out, []byte("InternalError")) && !strings.Contains(string(event), "InternalError") {
 			t.Fatalf("a panic was recovered for %q: %s", event, logs.String())
 		}
+		// Every log line, the hand-written summary line included, is
+		// one JSON object whatever the event's route and caller hold.
+		lines := bytes.Split(bytes.TrimSuffix(logs.Bytes(), []byte("\n")), []byte("\n"))
+		for _, line := range lines {
+			if !json.Valid(line) || line[0] != '{' {
+				t.Fatalf("log line is not a JSON object for %q: %q", event, line)
+			}
+		}
 	})
 }
