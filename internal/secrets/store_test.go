@@ -523,7 +523,17 @@ func TestStoreLeaderDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	res, _ := f.store.Get(ctx, []string{dbARN}, Freshness{})
-	if r := <-short; r.Err == nil || r.Err.Code != CodeTimeout {
+	// The short leader's own read ran out of time. It answers Timeout, or
+	// — when it is slow to get there under load — the value the
+	// follower's read has cached meanwhile, which its transient failure
+	// may fall back on (seen once in 120 runs under -race, three at once).
+	switch r := <-short; {
+	case r.Err != nil && r.Err.Code == CodeTimeout:
+	case r.Err == nil && r.Secret != nil:
+		if v, _ := r.Secret.Lookup("password"); v != "hunter2" {
+			t.Errorf("short leader fell back on %q, want the follower's value", v)
+		}
+	default:
 		t.Errorf("short leader: %+v, want Timeout", r)
 	}
 	if res[0].Err != nil {
