@@ -99,6 +99,7 @@ func testConfig(url string) aws.Config {
 		Credentials:      credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
 		RetryMaxAttempts: 1,
 		BaseEndpoint:     aws.String(url),
+		HTTPClient:       smfake.HTTPClient(),
 	}
 }
 
