@@ -99,7 +99,7 @@ func decodeEvent(b []byte) (event, error) {
 	}
 	d.space()
 	if d.pos < len(b) {
-		return event{}, d.syntaxError("invalid character " + quoteChar(b[d.pos]) + " after the event")
+		return event{}, d.syntaxError("invalid character " + resolve.QuoteByte(b[d.pos]) + " after the event")
 	}
 	return ev, d.typeErr
 }

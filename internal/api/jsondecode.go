@@ -187,14 +187,7 @@ func (d *jsonDecoder) unexpected(want string) error {
 	if d.pos >= len(d.buf) {
 		return d.syntaxError("unexpected end of JSON input")
 	}
-	return d.syntaxError("invalid character " + quoteChar(d.buf[d.pos]) + ", want " + want)
-}
-
-func quoteChar(c byte) string {
-	if c < 0x80 {
-		return strconv.QuoteRune(rune(c))
-	}
-	return "byte 0x" + strconv.FormatUint(uint64(c), 16)
+	return d.syntaxError("invalid character " + resolve.QuoteByte(d.buf[d.pos]) + ", want " + want)
 }
 
 // skip checks and moves past one value.
@@ -275,29 +268,20 @@ func (d *jsonDecoder) stringToken() (raw []byte, esc bool, err error) {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
-				if i+6 > len(b) || !hex4(b[i+2:i+6]) {
+				if i+6 > len(b) || !resolve.IsHex4(b[i+2:i+6]) {
 					d.pos = i
 					return nil, false, d.syntaxError(`invalid \u escape in a string`)
 				}
 				i += 6
 			default:
 				d.pos = i
-				return nil, false, d.syntaxError("invalid escape " + quoteChar(b[i+1]) + " in a string")
+				return nil, false, d.syntaxError("invalid escape " + resolve.QuoteByte(b[i+1]) + " in a string")
 			}
 		default:
 			d.pos = i
 			return nil, false, d.syntaxError("control character in a string")
 		}
 	}
-}
-
-func hex4(b []byte) bool {
-	for _, c := range b {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
 }
 
 // str decodes a string member; null leaves it as it was.

@@ -124,11 +124,13 @@ func (s *scanner) value(d int) error {
 	case c == 'n':
 		return s.literal("null")
 	default:
-		return s.errorf("invalid character %s", quoteByte(c))
+		return s.errorf("invalid character %s", QuoteByte(c))
 	}
 }
 
-func quoteByte(c byte) string {
+// QuoteByte names a byte for an error message: an ASCII character quoted,
+// any other byte in hex.
+func QuoteByte(c byte) string {
 	if c < utf8.RuneSelf {
 		return strconv.QuoteRune(rune(c))
 	}
@@ -304,7 +306,7 @@ func (s *scanner) stringToken() (esc bool, err error) {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
-				if i+6 > len(b) || !isHex4(b[i+2:i+6]) {
+				if i+6 > len(b) || !IsHex4(b[i+2:i+6]) {
 					s.pos = i
 					return false, s.errorf(`invalid \u escape`)
 				}
@@ -386,7 +388,9 @@ func (s *scanner) pointer() string {
 	return string(p)
 }
 
-func isHex4(b []byte) bool {
+// IsHex4 reports whether the first four bytes of b are hex digits, as the
+// four after a JSON \u escape must be.
+func IsHex4(b []byte) bool {
 	for _, c := range b[:4] {
 		if hexVal(c) < 0 {
 			return false
