@@ -330,3 +330,32 @@ func TestSTSWire(t *testing.T) {
 		t.Errorf(`Calls("AssumeRole") = %d, want 7`, n)
 	}
 }
+
+// TestAssumeRoleExpirationDrivesCache: the SDK's cache reads the
+// Expiration the double sends, and assumes the role again only once it is
+// within the cache's expiry window.
+func TestAssumeRoleExpirationDrivesCache(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		window    time.Duration
+		wantCalls int
+	}{
+		{14 * time.Minute, 1}, // stscreds asks for 15 minutes
+		{16 * time.Minute, 2},
+	} {
+		s, cfg := start(t)
+		if err := s.AddRole(roleA); err != nil {
+			t.Fatal(err)
+		}
+		cache := aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient(cfg), roleA),
+			func(o *aws.CredentialsCacheOptions) { o.ExpiryWindow = tt.window })
+		for range 2 {
+			if _, err := cache.Retrieve(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := s.Calls("AssumeRole"); n != tt.wantCalls {
+			t.Errorf("expiry window %v: %d AssumeRole calls, want %d", tt.window, n, tt.wantCalls)
+		}
+	}
+}
