@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/maskresolver/maskresolver/internal/loadreport"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
@@ -145,7 +146,7 @@ func run(ctx context.Context, o options) (err error) {
 		ssrv := &http.Server{Handler: st, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = ssrv.Serve(sl) }()
 		defer ssrv.Close()
-		statsURL = "http://" + sl.Addr().String() + statsPath
+		statsURL = "http://" + sl.Addr().String() + loadreport.StatsPath
 	}
 	printUsage(o.stdout, frontURL, statsURL)
 	if o.ready != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/lambdatest"
+	"github.com/maskresolver/maskresolver/internal/loadreport"
 )
 
 func TestMain(m *testing.M) {
@@ -195,7 +196,7 @@ func TestLoad(t *testing.T) {
 	}
 }
 
-func totalReads(s *stats) int {
+func totalReads(s *loadreport.Stats) int {
 	n := 0
 	for _, r := range s.SecretsManager.SecretReads {
 		n += r
