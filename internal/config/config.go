@@ -11,10 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/maskresolver/maskresolver/internal/api"
 	"github.com/maskresolver/maskresolver/internal/mask"
-	"github.com/maskresolver/maskresolver/internal/resolve"
-	"github.com/maskresolver/maskresolver/internal/secrets"
 )
 
 // Variables lists every environment variable Load reads, for tests and
@@ -25,6 +22,27 @@ var Variables = []string{
 	"REFRESH_MIN_INTERVAL", "PREFETCH_SECRETS",
 	"MAX_BODY_BYTES", "MAX_MASKS", "MAX_DEPTH", "MAX_STRING_BYTES", "MAX_SECRETS", "MAX_RESPONSE_BYTES",
 	"LOG_LEVEL", "METRICS_NAMESPACE",
+}
+
+// Defaults are the values of the settings the environment leaves unset.
+// Each lives once, as a constant beside the option of the package that
+// uses it (secrets, resolve, api); app gathers them, so that config knows
+// nothing of the packages that serve a request.
+type Defaults struct {
+	CacheTTL           time.Duration
+	CacheMaxEntries    int
+	CacheStaleIfError  time.Duration
+	CacheNotFoundTTL   time.Duration
+	RefreshMinInterval time.Duration
+
+	MaxBodyBytes     int
+	MaxMasks         int
+	MaxDepth         int
+	MaxStringBytes   int
+	MaxSecrets       int
+	MaxResponseBytes int
+
+	MetricsNamespace string
 }
 
 // Config is the validated configuration of one execution environment.
@@ -95,24 +113,24 @@ func (r CallerRule) matchesCaller(caller string) bool {
 	return r.Callers.Match(caller)
 }
 
-// Load reads the configuration through lookup (os.LookupEnv in production).
+// Load reads the configuration through lookup (os.LookupEnv in production);
+// a setting the environment leaves unset takes its value from d.
 // All problems are reported together, each naming its variable.
-func Load(lookup func(string) (string, bool)) (Config, error) {
-	// Each default lives once, with the package that uses it.
+func Load(lookup func(string) (string, bool), d Defaults) (Config, error) {
 	c := Config{
-		CacheTTL:           secrets.DefaultTTL,
-		CacheMaxEntries:    secrets.DefaultMaxEntries,
-		CacheStaleIfError:  secrets.DefaultStaleIfError,
-		CacheNotFoundTTL:   secrets.DefaultNotFoundTTL,
-		RefreshMinInterval: secrets.DefaultRefreshMinInterval,
-		MaxBodyBytes:       api.DefaultMaxBodyBytes,
-		MaxMasks:           resolve.DefaultMaxMasks,
-		MaxDepth:           resolve.DefaultMaxDepth,
-		MaxStringBytes:     resolve.DefaultMaxStringBytes,
-		MaxSecrets:         resolve.DefaultMaxSecrets,
-		MaxResponseBytes:   resolve.DefaultMaxResponseBytes,
+		CacheTTL:           d.CacheTTL,
+		CacheMaxEntries:    d.CacheMaxEntries,
+		CacheStaleIfError:  d.CacheStaleIfError,
+		CacheNotFoundTTL:   d.CacheNotFoundTTL,
+		RefreshMinInterval: d.RefreshMinInterval,
+		MaxBodyBytes:       d.MaxBodyBytes,
+		MaxMasks:           d.MaxMasks,
+		MaxDepth:           d.MaxDepth,
+		MaxStringBytes:     d.MaxStringBytes,
+		MaxSecrets:         d.MaxSecrets,
+		MaxResponseBytes:   d.MaxResponseBytes,
 		LogLevel:           slog.LevelInfo,
-		MetricsNamespace:   api.DefaultMetricsNamespace,
+		MetricsNamespace:   d.MetricsNamespace,
 	}
 	var errs []error
 	get := func(name string) (string, bool) {

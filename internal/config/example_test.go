@@ -2,12 +2,18 @@ package config_test
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/maskresolver/maskresolver/internal/config"
 )
 
-// Load takes a lookup function: os.LookupEnv in the function, a map here.
+// Load takes a lookup function (os.LookupEnv in the function, a map here)
+// and the defaults of what the environment leaves unset, which app gathers
+// from the packages that use them.
 func ExampleLoad() {
+	defaults := config.Defaults{
+		CacheTTL: 5 * time.Minute, CacheMaxEntries: 1000, MaxMasks: 1000, MaxDepth: 64,
+	}
 	vars := map[string]string{
 		"SECRET_ARN_ALLOWLIST": "arn:aws:secretsmanager:us-east-1:137149879143:secret:*",
 		"CALLER_RULES":         `[{"callers": ["*"], "secrets": ["arn:aws:secretsmanager:*:secret:shared/*"]}]`,
@@ -17,7 +23,7 @@ func ExampleLoad() {
 	cfg, err := config.Load(func(name string) (string, bool) {
 		v, ok := vars[name]
 		return v, ok
-	})
+	}, defaults)
 	if err != nil {
 		panic(err)
 	}
@@ -29,7 +35,7 @@ func ExampleLoad() {
 	_, err = config.Load(func(name string) (string, bool) {
 		v, ok := map[string]string{"CACHE_TTL": "banana", "MAX_MASKS": "0"}[name]
 		return v, ok
-	})
+	}, defaults)
 	fmt.Println(err)
 	// Output:
 	// 2m0s 1000 64 DEBUG
