@@ -22,6 +22,7 @@ var Variables = []string{
 	"REFRESH_MIN_INTERVAL", "PREFETCH_SECRETS",
 	"MAX_BODY_BYTES", "MAX_MASKS", "MAX_DEPTH", "MAX_STRING_BYTES", "MAX_SECRETS", "MAX_RESPONSE_BYTES",
 	"LOG_LEVEL", "METRICS_NAMESPACE",
+	"SCOPES", "SCOPES_SECRET_ARN",
 }
 
 // Defaults are the values of the settings the environment leaves unset.
@@ -75,6 +76,15 @@ type Config struct {
 	// MetricsNamespace is the CloudWatch namespace of the summary line's
 	// Embedded Metric Format metrics.
 	MetricsNamespace string
+
+	// Scopes are the scopes of SCOPES. They are empty when SCOPES is unset,
+	// and so when SCOPES_SECRET_ARN names the document instead: that one
+	// is read, and parsed with ParseScopes, by the holder of a Secrets
+	// Manager client.
+	Scopes Scopes
+	// ScopesSecretARN is the secret whose SecretString is the scopes
+	// document (SCOPES_SECRET_ARN), or "".
+	ScopesSecretARN string
 }
 
 // CallerRule lets the callers it names resolve the secrets it names.
@@ -249,6 +259,25 @@ func Load(lookup func(string) (string, bool), d Defaults) (Config, error) {
 			fail("METRICS_NAMESPACE", v, errors.New("must be 1-255 characters: letters, digits, and any of . - _ / # and colon"))
 		}
 		c.MetricsNamespace = v
+	}
+	// The scopes document holds external ids: its errors name the variable
+	// and the scope but never quote it, so it does not go through fail.
+	doc, hasDoc := get("SCOPES")
+	if hasDoc {
+		ss, err := ParseScopes([]byte(doc), "SCOPES")
+		if err != nil {
+			errs = append(errs, err)
+		}
+		c.Scopes = ss
+	}
+	if v, ok := get("SCOPES_SECRET_ARN"); ok {
+		if _, err := mask.ParseARN(v); err != nil {
+			fail("SCOPES_SECRET_ARN", v, fmt.Errorf("not a secret ARN: %w", err))
+		}
+		c.ScopesSecretARN = v
+		if hasDoc {
+			errs = append(errs, errors.New("SCOPES and SCOPES_SECRET_ARN are both set: set one (no scopes when neither is)"))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("invalid configuration: %w", err)

@@ -44,3 +44,34 @@ func ExampleLoad() {
 	// invalid configuration: CACHE_TTL="banana": not a Go duration such as 5m or 30s
 	// MAX_MASKS="0": must be between 1 and 100000
 }
+
+// ParseScopes reads the document of SCOPES (at cold start, through Load) or
+// of the secret SCOPES_SECRET_ARN names (on each re-read). A scope prints
+// and logs without its external id.
+func ExampleParseScopes() {
+	doc := `{"tenant-a": {
+		"role_arn": "arn:aws:iam::210987654321:role/maskresolver-reader",
+		"external_id": "7d1c9f0e-tenant-a",
+		"callers": ["arn:aws:iam::137149879143:role/app-*"],
+		"secrets": ["arn:aws:secretsmanager:*:210987654321:secret:tenant-a/*"]
+	}}`
+	scopes, err := config.ParseScopes([]byte(doc), "SCOPES")
+	if err != nil {
+		panic(err)
+	}
+	s, ok := scopes.Get("tenant-a")
+	fmt.Println(ok, s)
+	fmt.Println(s.AllowsCaller("arn:aws:iam::137149879143:role/app-billing", false), s.AllowsCaller("", true))
+	fmt.Println(s.AllowsSecret("arn:aws:secretsmanager:eu-west-1:210987654321:secret:tenant-a/db-AbCdEf"))
+	fmt.Println(config.RoleSessionName("maskresolver-prod", s.Name))
+
+	_, err = config.ParseScopes([]byte(`{"tenant-a": {"role_arn": "arn:aws:iam::210987654321:role/r",
+		"external-id": "7d1c9f0e-tenant-a", "callers": ["*"], "secrets": ["*"]}}`), "SCOPES")
+	fmt.Println(err)
+	// Output:
+	// true scope tenant-a: role arn:aws:iam::210987654321:role/maskresolver-reader, external id [redacted], callers [arn:aws:iam::137149879143:role/app-*], secrets [arn:aws:secretsmanager:*:210987654321:secret:tenant-a/*]
+	// true false
+	// true
+	// maskresolver-prod@tenant-a
+	// SCOPES: scope "tenant-a": member 2 is not one of role_arn, external_id, callers, secrets
+}
