@@ -64,10 +64,9 @@ func (s *Store) readAll(ctx context.Context, arns []string, cs []*call, n *count
 // list back to the id that asked for it, handing each outcome to done as
 // soon as it is known (once per id, possibly from several goroutines), so
 // that a value is cached, and its TTL starts, when it was read. When the
-// role may not call the batch action at all, it falls back to single
-// reads and remembers that for the life of the execution environment; when
-// the batch, or an entry of it, is throttled, those secrets move to
-// GetSecretValue at once.
+// batch, or an entry of it, is throttled, those secrets move to
+// GetSecretValue at once; when the call as a whole is refused or rejected
+// (see singly), they are read one at a time.
 func (s *Store) fetchBatch(ctx context.Context, client API, region string, ids []string, n *counters, done func(k int, r Result)) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -75,24 +74,9 @@ func (s *Store) fetchBatch(ctx context.Context, client API, region string, ids [
 	n.calls.Add(1)
 	out, err := client.BatchGetSecretValue(ctx, &secretsmanager.BatchGetSecretValueInput{SecretIdList: ids}, withBatchRetryer)
 	if err != nil {
-		var apiErr smithy.APIError
-		denied := errors.As(err, &apiErr) && apiErr.ErrorCode() == "AccessDeniedException"
-		switch {
-		case denied:
-			// No secretsmanager:BatchGetSecretValue for the role, or a VPC
-			// endpoint policy that refuses one secret of the batch: only
-			// single reads can tell the secrets apart.
-			if s.noBatch.CompareAndSwap(false, true) {
-				s.opts.logger.WarnContext(ctx, "BatchGetSecretValue refused; reading secrets one at a time from now on", "error", err.Error())
-			}
-		case isThrottle(err):
-			// The batch quota (100/s for the whole account and region)
-			// is spent: GetSecretValue has a hundred times as much.
-			n.throttles.Add(1)
-			s.pauseBatch(region)
-		}
+		one := s.singly(ctx, region, err, n)
 		for k, id := range ids {
-			if denied || isThrottle(err) {
+			if one {
 				single(k)
 				continue
 			}
@@ -116,7 +100,10 @@ func (s *Store) fetchBatch(ctx context.Context, client API, region string, ids [
 		apiErr := &smithy.GenericAPIError{Code: aws.ToString(e.ErrorCode), Message: aws.ToString(e.Message)}
 		throttled := isThrottle(apiErr)
 		for k := range ids {
-			if answered[k] || (ids[k] != id && !names(ids[k], id)) {
+			// The entry repeats the id as it was requested: it speaks for
+			// that id alone. (Matched as an ARN, a made-up T+"-ZZZZZZ"
+			// would be charged to the real secret T.)
+			if answered[k] || ids[k] != id {
 				continue
 			}
 			answered[k] = true
@@ -133,6 +120,39 @@ func (s *Store) fetchBatch(ctx context.Context, client API, region string, ids [
 			done(k, Result{Err: &Error{Code: CodeUpstream, ARN: id, Transient: true,
 				Err: errors.New("BatchGetSecretValue answered neither a value nor an error for this secret")}})
 		}
+	}
+}
+
+// singly reports whether the secrets of a BatchGetSecretValue that failed
+// as a whole with err are to be read one at a time. A transient failure
+// (a 5xx, a timeout) is every secret's, and leaves stale values standing;
+// any other says nothing about which secret caused it, so only single
+// reads can give each its own answer, and none is evicted or remembered
+// as missing on another's account.
+func (s *Store) singly(ctx context.Context, region string, err error, n *counters) bool {
+	var apiErr smithy.APIError
+	switch {
+	case errors.As(err, &apiErr) && apiErr.ErrorCode() == "AccessDeniedException":
+		// No secretsmanager:BatchGetSecretValue for the role, or a VPC
+		// endpoint policy that refuses one secret of the batch.
+		if s.noBatch.CompareAndSwap(false, true) {
+			s.opts.logger.WarnContext(ctx, "BatchGetSecretValue refused; reading secrets one at a time from now on", "error", err.Error())
+		}
+		return true
+	case isThrottle(err):
+		// The batch quota (100/s for the whole account and region)
+		// is spent: GetSecretValue has a hundred times as much.
+		n.throttles.Add(1)
+		s.pauseBatch(region)
+		return true
+	case classify("", err).Transient:
+		return false
+	default:
+		// A 4xx for the call (InvalidParameterException,
+		// ResourceNotFoundException, ...): perhaps one secret's doing,
+		// so the next batch is tried as usual.
+		s.opts.logger.WarnContext(ctx, "BatchGetSecretValue failed as a whole; reading its secrets one at a time", "error", err.Error())
+		return true
 	}
 }
 
