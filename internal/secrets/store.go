@@ -40,8 +40,10 @@ const (
 	// short enough that a secret created just after is soon found.
 	DefaultNotFoundTTL = 5 * time.Second
 	// DefaultRefreshMinInterval floors a request's max_age: a value read
-	// at most this long ago counts as fresh, so a flood of max_age 0
-	// costs at most one read per secret per interval.
+	// at most this long ago counts as fresh, and a read that failed less
+	// than this long ago answers forced requests with its failure, so a
+	// flood of max_age 0 costs at most one read per secret per interval,
+	// whether the reads succeed or fail.
 	DefaultRefreshMinInterval = time.Second
 	// ttlJitter is the largest share of the TTL taken off an entry's life, so
 	// that secrets read together do not all expire, and refresh, together.
@@ -100,6 +102,10 @@ type Store struct {
 	// exist. It is apart from cache so that made-up ARNs, which cost a
 	// caller nothing to invent, cannot push real secrets out.
 	notFound *lru.Cache[string, time.Time]
+	// failures remembers each secret's last failed read, for requests
+	// with a max_age (see Freshness); apart from cache for the same
+	// reason as notFound.
+	failures *lru.Cache[string, failure]
 
 	mu       sync.Mutex
 	inflight map[string]*call // reads under way, shared by concurrent requests
@@ -115,12 +121,22 @@ type entry struct {
 	expires time.Time
 }
 
-// Freshness is how recent a request wants its values (SPEC §8). The zero
-// value takes any value within CACHE_TTL.
+// failure is a read that failed, and when it ended.
+type failure struct {
+	err *Error
+	at  time.Time
+}
+
+// Freshness is how recent a request wants its values. The zero value
+// takes any value within CACHE_TTL.
 type Freshness struct {
 	// MaxAge, when Bounded, is the oldest a value served from memory may
 	// be; older values are read again. The store's refresh interval
-	// floors it, and CACHE_TTL still applies.
+	// floors it, and CACHE_TTL still applies. Within that interval after
+	// a secret's read failed, a Bounded request that would read it again
+	// gets that failure instead, without a call: a flood of max_age 0
+	// costs one read per secret per interval when Secrets Manager fails
+	// too.
 	MaxAge  time.Duration
 	Bounded bool
 }
@@ -165,11 +181,15 @@ func New(cfg aws.Config, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not-found cache: %w", err)
 	}
+	failures, err := lru.New[string, failure](max(o.maxEntries, DefaultMaxEntries))
+	if err != nil {
+		return nil, fmt.Errorf("failed-read cache: %w", err)
+	}
 	clients, err := lru.New[string, API](maxClients)
 	if err != nil {
 		return nil, fmt.Errorf("client cache of %d regions: %w", maxClients, err)
 	}
-	return &Store{opts: o, cache: cache, notFound: notFound, clients: clients, inflight: map[string]*call{}}, nil
+	return &Store{opts: o, cache: cache, notFound: notFound, failures: failures, clients: clients, inflight: map[string]*call{}}, nil
 }
 
 // Result is the outcome for one requested ARN: a Secret or an Error.
@@ -201,7 +221,8 @@ type Stats struct {
 // still pending then is a CodeTimeout error.
 //
 // f bounds the age of values served from memory; a read forced by it that
-// fails is never answered with the older value.
+// fails is never answered with the older value, and answers f's requests
+// for the refresh interval (see Freshness).
 func (s *Store) Get(ctx context.Context, arns []string, f Freshness) ([]Result, Stats) {
 	results := make([]Result, len(arns))
 	var st Stats
@@ -209,25 +230,27 @@ func (s *Store) Get(ctx context.Context, arns []string, f Freshness) ([]Result, 
 	now := s.opts.now()
 	var misses []int
 	for i, arn := range arns {
-		e, ok := s.cache.Get(arn)
-		if ok && now.Before(e.expires) {
-			if s.fresh(f, e.read, now) {
-				results[i].Secret = e.secret
-				st.Hits++
-				continue
-			}
-			st.Forced++
+		e, cached := s.cache.Get(arn)
+		cached = cached && now.Before(e.expires)
+		if cached && s.fresh(f, e.read, now) {
+			results[i].Secret = e.secret
+			st.Hits++
+			continue
 		}
-		if err, ok := s.knownMissing(arn, f, now); ok {
+		if err, ok := s.remembered(arn, f, now, true); ok {
 			results[i].Err = err
 			st.Hits++
 			continue
+		}
+		if cached {
+			st.Forced++
 		}
 		misses = append(misses, i)
 	}
 	st.Misses = len(misses)
 	endLookup("cache_hits", st.Hits, "cache_misses", st.Misses)
 	if len(misses) == 0 {
+		s.standIn(ctx, arns, results, f, &st)
 		return results, st
 	}
 	fetchCtx, endFetch := xtrace.Start(ctx, "fetch")
@@ -236,11 +259,11 @@ func (s *Store) Get(ctx context.Context, arns []string, f Freshness) ([]Result, 
 	}()
 	ctx = fetchCtx
 	var n counters
-	joined := s.await(ctx, arns, misses, results, f, &n)
+	joined := s.await(ctx, arns, misses, results, f, true, &n)
 
 	// A read joined from another request ran under that request's
 	// deadline. If it ran out but ours has not, read again on our time,
-	// once.
+	// once, whatever failure that read left behind.
 	var again []int
 	for _, i := range joined {
 		if e := results[i].Err; e != nil && e.Code == CodeTimeout && errors.Is(e.Err, context.DeadlineExceeded) && !expired(ctx) {
@@ -248,11 +271,18 @@ func (s *Store) Get(ctx context.Context, arns []string, f Freshness) ([]Result, 
 		}
 	}
 	if len(again) > 0 {
-		s.await(ctx, arns, again, results, f, &n)
+		s.await(ctx, arns, again, results, f, false, &n)
 	}
 	st.Calls, st.Throttles = int(n.calls.Load()), int(n.throttles.Load())
+	s.standIn(ctx, arns, results, f, &st)
+	return results, st
+}
 
-	for _, i := range misses {
+// standIn replaces each transient failure among results, read now or
+// remembered, with the cached value that may stand in for it (see
+// fallback).
+func (s *Store) standIn(ctx context.Context, arns []string, results []Result, f Freshness, st *Stats) {
+	for i := range results {
 		if results[i].Err == nil || !results[i].Err.Transient {
 			continue
 		}
@@ -271,17 +301,28 @@ func (s *Store) Get(ctx context.Context, arns []string, f Freshness) ([]Result, 
 			"secret_arn", arns[i], "code", string(failed.Code), "error", failed.Err.Error())
 		st.Stale++
 	}
-	return results, st
 }
 
-// knownMissing answers for a secret Secrets Manager said, less than
-// notFoundTTL ago (and fresh enough for f), does not exist.
-func (s *Store) knownMissing(arn string, f Freshness, now time.Time) (*Error, bool) {
-	read, ok := s.notFound.Get(arn)
-	if !ok || !now.Before(read.Add(s.opts.notFoundTTL)) || !s.fresh(f, read, now) {
+// remembered answers from memory for a secret that is not cached fresh
+// enough for f: one Secrets Manager said, less than notFoundTTL ago (and
+// fresh enough for f), does not exist; or, when f is Bounded and replay
+// says so, one whose last read failed less than refreshMin ago, with that
+// read's failure.
+func (s *Store) remembered(arn string, f Freshness, now time.Time, replay bool) (*Error, bool) {
+	if read, ok := s.notFound.Get(arn); ok && now.Before(read.Add(s.opts.notFoundTTL)) && s.fresh(f, read, now) {
+		return &Error{Code: CodeNotFound, ARN: arn, Err: errors.New("remembered: ResourceNotFound within CACHE_NOT_FOUND_TTL")}, true
+	}
+	if !replay || !f.Bounded {
 		return nil, false
 	}
-	return &Error{Code: CodeNotFound, ARN: arn, Err: errors.New("remembered: ResourceNotFound within CACHE_NOT_FOUND_TTL")}, true
+	last, ok := s.failures.Get(arn)
+	if !ok || now.Sub(last.at) >= s.opts.refreshMin {
+		return nil, false
+	}
+	e := *last.err
+	e.ARN = arn
+	e.Err = fmt.Errorf("remembered within REFRESH_MIN_INTERVAL: %w", last.err.Err)
+	return &e, true
 }
 
 // fallback returns the cached value that may stand in for a read that
@@ -312,10 +353,11 @@ type call struct {
 }
 
 // await starts a read for each of arns[idx] that no concurrent request is
-// reading (and the cache has not meanwhile filled), joins the others, and
-// waits for all of them or ctx. It returns the indexes whose reads it
-// joined rather than led.
-func (s *Store) await(ctx context.Context, arns []string, idx []int, results []Result, f Freshness, n *counters) (joined []int) {
+// reading (and the cache has not meanwhile filled, nor, when replay says
+// so, a failure meanwhile been remembered: see remembered), joins the
+// others, and waits for all of them or ctx. It returns the indexes whose
+// reads it joined rather than led.
+func (s *Store) await(ctx context.Context, arns []string, idx []int, results []Result, f Freshness, replay bool, n *counters) (joined []int) {
 	waits := make([]*call, len(idx))
 	var lead []string
 	var leadCalls []*call
@@ -334,7 +376,7 @@ func (s *Store) await(ctx context.Context, arns []string, idx []int, results []R
 			waits[k] = c
 			continue
 		}
-		if err, ok := s.knownMissing(arn, f, now); ok {
+		if err, ok := s.remembered(arn, f, now, replay); ok {
 			c := &call{done: make(chan struct{}), res: Result{Err: err}}
 			close(c.done)
 			waits[k] = c
@@ -413,7 +455,12 @@ func (s *Store) finish(arn string, c *call, r Result) {
 		now := s.opts.now()
 		s.cache.Add(arn, &entry{secret: r.Secret, read: now, expires: now.Add(s.jitteredTTL())})
 		s.notFound.Remove(arn)
-	case !r.Err.Transient:
+		s.failures.Remove(arn)
+	default:
+		s.failures.Add(arn, failure{err: r.Err, at: s.opts.now()})
+		if r.Err.Transient {
+			break
+		}
 		// Secrets Manager has answered that the secret is gone, denied or
 		// unreadable: its old value may no longer stand in for it.
 		s.cache.Remove(arn)
