@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -208,4 +209,40 @@ func totalReads(s *loadreport.Stats) int {
 		n += r
 	}
 	return n
+}
+
+// The seed's secret that only a scope's role may read is left out of the
+// unscoped mix, which it would answer AccessDenied, and the seed the
+// devserver gets keeps the double's roles.
+func TestMixLeavesOutScopedSecrets(t *testing.T) {
+	t.Parallel()
+	const scoped = "arn:aws:secretsmanager:us-east-1:137149879143:secret:tenant-acme/jira-credentials-Ac3mE9"
+	out := filepath.Join(t.TempDir(), "seed.json")
+	m, err := newMix("../../events/secrets.json", 2, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.seeded != 2 {
+		t.Errorf("%d seeded key/value secrets in the mix, want 2 (jira, salesforce)", m.seeded)
+	}
+	for _, s := range m.secrets {
+		if s.arn == scoped {
+			t.Errorf("the mix names %s, which the function's own role may not read", scoped)
+		}
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seed struct {
+		Account string
+		Secrets []struct{ ARN string }
+		Roles   []struct{ ARN string }
+	}
+	if err := json.Unmarshal(b, &seed); err != nil {
+		t.Fatal(err)
+	}
+	if seed.Account != "137149879143" || len(seed.Secrets) != 5+2 || len(seed.Roles) != 1 || seed.Roles[0].ARN != "arn:aws:iam::137149879143:role/tenant-acme" {
+		t.Errorf("seed for the devserver: %+v", seed)
+	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/secrets"
+	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
 // Kinds of request in the mix, with their shares out of 100.
@@ -93,24 +94,36 @@ func newMix(seedPath string, extra int, seedOut string) (*mix, error) {
 	if err != nil {
 		return nil, err
 	}
-	var seed struct {
-		Account string            `json:"account"`
-		Secrets []json.RawMessage `json:"secrets"`
-	}
+	// The seed is extended, not rewritten: its other members (the
+	// double's roles) reach the devserver as they are.
+	var seed map[string]json.RawMessage
 	if err := json.Unmarshal(b, &seed); err != nil {
 		return nil, fmt.Errorf("seed %s: %w", seedPath, err)
 	}
+	var account string
+	var seeded []json.RawMessage
+	for k, v := range map[string]any{"account": &account, "secrets": &seeded} {
+		if raw, ok := seed[k]; ok {
+			if err := json.Unmarshal(raw, v); err != nil {
+				return nil, fmt.Errorf("seed %s: %s: %w", seedPath, k, err)
+			}
+		}
+	}
 	m := &mix{}
-	for _, raw := range seed.Secrets {
+	for _, raw := range seeded {
 		var s struct {
-			ARN          string  `json:"arn"`
-			SecretString *string `json:"secret_string"`
-			Deleted      bool    `json:"deleted"`
+			ARN          string   `json:"arn"`
+			SecretString *string  `json:"secret_string"`
+			Deleted      bool     `json:"deleted"`
+			Readers      []string `json:"readers"`
 		}
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return nil, fmt.Errorf("seed %s: %w", seedPath, err)
 		}
-		if s.Deleted || s.SecretString == nil {
+		// A secret only some roles may read (a scope's, see
+		// docs/local.md) answers the function's own role AccessDenied:
+		// the mix's unscoped requests leave it out.
+		if s.Deleted || s.SecretString == nil || (len(s.Readers) > 0 && !slices.Contains(s.Readers, smfake.DefaultPrincipal)) {
 			continue
 		}
 		if keys := keysOf(*s.SecretString); len(keys) > 0 {
@@ -118,7 +131,6 @@ func newMix(seedPath string, extra int, seedOut string) (*mix, error) {
 		}
 	}
 	m.seeded = len(m.secrets)
-	account := seed.Account
 	if account == "" {
 		account = "123456789012"
 	}
@@ -131,7 +143,7 @@ func newMix(seedPath string, extra int, seedOut string) (*mix, error) {
 			`"port":%d,"api key:v2":"ak-%02d-%s","tls":{"verify":true,"min":"1.2"},"big":1234567890123456789%02d,`+
 			`"note":"caf\u00e9 \u2713 {{workato:sm:never:scanned}}"}`,
 			i, i, word(rnd, 12), i, word(rnd, 12), 5400+i, i, word(rnd, 12), i)
-		seed.Secrets = append(seed.Secrets, json.RawMessage(fmt.Sprintf(`{"arn":%q,"secret_string":%q}`, full, str)))
+		seeded = append(seeded, json.RawMessage(fmt.Sprintf(`{"arn":%q,"secret_string":%q}`, full, str)))
 		arn := full
 		if i%7 == 3 {
 			// A partial ARN (no random suffix), which Secrets Manager
@@ -143,6 +155,12 @@ func newMix(seedPath string, extra int, seedOut string) (*mix, error) {
 	}
 	if len(m.secrets) == 0 {
 		return nil, fmt.Errorf("seed %s: no key/value secret to resolve, and no extra secrets", seedPath)
+	}
+	if seed == nil {
+		seed = map[string]json.RawMessage{}
+	}
+	if seed["secrets"], err = json.Marshal(seeded); err != nil {
+		return nil, err
 	}
 	out, err := json.MarshalIndent(seed, "", "  ")
 	if err != nil {

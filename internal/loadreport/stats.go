@@ -27,7 +27,9 @@ type EnvStats struct {
 // SMStats are the Secrets Manager double's counts.
 type SMStats struct {
 	// Calls are the requests the double received, throttled ones
-	// included; ByOperation the same per operation.
+	// included; ByOperation the same per operation. STS's AssumeRole,
+	// which the double answers for the function's scopes, is among them
+	// once it has been called.
 	Calls       int            `json:"calls"`
 	ByOperation map[string]int `json:"by_operation"`
 	// Throttled are the calls the devserver's -sm-throttle-percent
