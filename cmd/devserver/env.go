@@ -64,7 +64,8 @@ var notWithDouble = []string{
 
 // doubleEnv is the function's environment against the double at smURL: the
 // parent's, with dummy credentials (the emulator would otherwise set them to
-// empty strings) and the endpoint override.
+// empty strings) and the endpoint overrides. The double answers STS's
+// AssumeRole on the same URL, so a scope's role is assumed there too.
 func doubleEnv(parent []string, smURL string) []string {
 	env := envMap(parent)
 	lambdaDefaults(env)
@@ -72,6 +73,7 @@ func doubleEnv(parent []string, smURL string) []string {
 		delete(env, k)
 	}
 	env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = smURL
+	env["AWS_ENDPOINT_URL_STS"] = smURL
 	env["AWS_ACCESS_KEY_ID"] = "local"
 	env["AWS_SECRET_ACCESS_KEY"] = "local"
 	env["AWS_SESSION_TOKEN"] = "local"

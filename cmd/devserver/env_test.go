@@ -84,7 +84,7 @@ func TestPrintUsage(t *testing.T) {
 	t.Parallel()
 	const front = "http://127.0.0.1:3000"
 	var fake strings.Builder
-	printUsage(&fake, front, "", nil)
+	printUsage(&fake, front, "", nil, nil)
 	if !strings.Contains(fake.String(), "Resolve the seed example:\n  curl -s -X POST "+front+"/v1/resolve") ||
 		!strings.Contains(fake.String(), seedMask) || strings.Contains(fake.String(), "list-secrets") {
 		t.Errorf("against the double:\n%s", fake.String())
@@ -99,7 +99,7 @@ func TestPrintUsage(t *testing.T) {
 		{secretsManager{region: "eu-west-1"}, "aws secretsmanager list-secrets --region eu-west-1 --query 'SecretList[].ARN'"},
 	} {
 		var out strings.Builder
-		printUsage(&out, front, "", &tc.sm)
+		printUsage(&out, front, "", &tc.sm, nil)
 		got := out.String()
 		if strings.Contains(got, seedMask) || strings.Contains(got, "seed example") {
 			t.Errorf("%s: offers the seed example, which only the double holds:\n%s", tc.sm, got)

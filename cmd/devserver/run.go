@@ -68,10 +68,8 @@ func run(ctx context.Context, o options) (err error) {
 	}
 	n := max(o.environments, 1)
 	st := &statsSource{quotas: o.smQuotaScale > 0}
-	env := os.Environ()
-	configured := "" // the Secrets Manager endpoint the shared config names
-	switch o.secretsManager {
-	case smFake, "":
+	smURL := "" // the double's, when it serves
+	if o.secretsManager != smAWS {
 		sm, throttle, err := newDouble(o)
 		if err != nil {
 			return err
@@ -87,22 +85,12 @@ func run(ctx context.Context, o options) (err error) {
 		srv := &http.Server{Handler: sm, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = srv.Serve(l) }()
 		defer srv.Close()
-		smURL := "http://" + l.Addr().String()
+		smURL = "http://" + l.Addr().String()
 		fmt.Fprintf(o.logs, "devserver: Secrets Manager double on %s, seeded from %s%s\n", smURL, o.secrets, faultNote(o))
-		env = doubleEnv(env, smURL)
-	case smAWS:
-		if env, configured, err = awsEnv(ctx, env); err != nil {
-			return err
-		}
 	}
-	if env, err = withEnvVars(env, o.envVars, o.function); err != nil {
+	env, real, scoped, err := o.functionEnv(ctx, os.Environ(), smURL)
+	if err != nil {
 		return err
-	}
-	var real *secretsManager // nil when the double serves
-	if o.secretsManager == smAWS {
-		sm := realSecretsManager(env, configured)
-		real = &sm
-		fmt.Fprintf(o.logs, "devserver: the function calls %s\n", sm)
 	}
 
 	if o.invoke != "" {
@@ -154,7 +142,7 @@ func run(ctx context.Context, o options) (err error) {
 		defer ssrv.Close()
 		statsURL = "http://" + sl.Addr().String() + loadreport.StatsPath
 	}
-	printUsage(o.stdout, frontURL, statsURL, real)
+	printUsage(o.stdout, frontURL, statsURL, real, scoped)
 	if o.ready != nil {
 		o.ready(frontURL, emus[0].url)
 	}
@@ -184,6 +172,34 @@ func run(ctx context.Context, o options) (err error) {
 	fr.wait()
 	st.report(o.logs)
 	return err
+}
+
+// functionEnv is the function's environment: parent's, made to call the
+// double at smURL (with its scopes, see withSeedScopes) or, with
+// SECRETS_MANAGER=aws, the Secrets Manager the SDK finds with the
+// developer's credentials, then -env-vars over it. real says where that is,
+// and is nil for the double; scoped is the scope whose example the usage
+// shows, or nil. With SECRETS_MANAGER=aws the function has scopes only if
+// the developer set them.
+func (o options) functionEnv(ctx context.Context, parent []string, smURL string) (env []string, real *secretsManager, scoped *seedScope, err error) {
+	configured := "" // the Secrets Manager endpoint the shared config names
+	if o.secretsManager == smAWS {
+		if env, configured, err = awsEnv(ctx, parent); err != nil {
+			return nil, nil, nil, err
+		}
+	} else {
+		env = doubleEnv(parent, smURL)
+	}
+	if env, err = withEnvVars(env, o.envVars, o.function); err != nil {
+		return nil, nil, nil, err
+	}
+	if o.secretsManager != smAWS {
+		env, scoped, err = withSeedScopes(env, o.secrets, o.logs)
+		return env, nil, scoped, err
+	}
+	sm := realSecretsManager(env, configured)
+	fmt.Fprintf(o.logs, "devserver: the function calls %s\n", sm)
+	return env, &sm, nil, nil
 }
 
 // check reports the first setting run cannot work with, before anything
@@ -300,10 +316,11 @@ const seedMask = "{{workato:sm:prod.jira.secret.key:arn:aws:secretsmanager:us-ea
 const anyMask = "{{workato:sm:<key>:<secret ARN>}}"
 
 // printUsage tells how to call the front at url. Against the double it
-// resolves the seed example; against another Secrets Manager (real, nil
-// for the double) the seed's secret does not exist, so it shows the mask
-// to fill in and how to list the ARNs of the secrets there.
-func printUsage(w io.Writer, url, statsURL string, real *secretsManager) {
+// resolves the seed example, and the example of a scope when scoped is not
+// nil; against another Secrets Manager (real, nil for the double) the
+// seed's secret does not exist, so it shows the mask to fill in and how to
+// list the ARNs of the secrets there.
+func printUsage(w io.Writer, url, statsURL string, real *secretsManager, scoped *seedScope) {
 	mask := seedMask
 	fmt.Fprintf(w, "maskresolver is listening on %s/v1/resolve\n\n", url)
 	if real == nil {
@@ -316,6 +333,11 @@ func printUsage(w io.Writer, url, statsURL string, real *secretsManager) {
 	dry := `{"connection":{"client_secret":"` + mask + `"},"dry_run":true}`
 	fmt.Fprintf(w, "  curl -s -X POST %s/v1/resolve -H 'content-type: application/json' -d '%s'\n\n", url, body)
 	fmt.Fprintf(w, "Verify it without returning the value (dry run):\n  curl -s -X POST %s/v1/resolve -H 'content-type: application/json' -d '%s'\n\n", url, dry)
+	if scoped != nil {
+		fmt.Fprintf(w, "Resolve in the scope %s, with its role %s (the function assumes it through the double's STS;\n"+
+			"without \"scope\" the same mask answers AccessDenied, as the function's own role may not read it):\n", scoped.name, scoped.roleARN)
+		fmt.Fprintf(w, "  curl -s -X POST %s/v1/resolve -H 'content-type: application/json' -d '%s'\n\n", url, scopedBody(scoped))
+	}
 	if real != nil {
 		endpoint := ""
 		if real.endpoint != "" {

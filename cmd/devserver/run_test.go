@@ -35,7 +35,15 @@ func buildAll(t *testing.T) (bootstrap, rie string) {
 // URLs once it is ready.
 func start(t *testing.T, o options) (frontURL, emulatorURL string, stdout *lambdatest.Buffer) {
 	t.Helper()
-	logs := &lambdatest.Buffer{}
+	frontURL, emulatorURL, stdout, _ = startWithLogs(t, o)
+	return frontURL, emulatorURL, stdout
+}
+
+// startWithLogs is start, returning also what the devserver, the emulator
+// and the function log.
+func startWithLogs(t *testing.T, o options) (frontURL, emulatorURL string, stdout, logs *lambdatest.Buffer) {
+	t.Helper()
+	logs = &lambdatest.Buffer{}
 	stdout = &lambdatest.Buffer{}
 	o.stdout, o.logs = stdout, logs
 	type urls struct{ front, emu string }
@@ -56,14 +64,14 @@ func start(t *testing.T, o options) (frontURL, emulatorURL string, stdout *lambd
 	})
 	select {
 	case u := <-ready:
-		return u.front, u.emu, stdout
+		return u.front, u.emu, stdout, logs
 	case err := <-done:
 		done <- err
 		t.Fatalf("run ended before it was ready: %v\n%s", err, logs)
 	case <-time.After(3 * time.Minute):
 		t.Fatal("the devserver did not get ready")
 	}
-	return "", "", nil
+	return "", "", nil, nil
 }
 
 func TestRunEndToEnd(t *testing.T) {
