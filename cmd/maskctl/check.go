@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -12,20 +13,25 @@ import (
 	"github.com/maskresolver/maskresolver/internal/mask"
 )
 
-const checkUsage = `usage: maskctl check [payload.json|-]
+const checkUsage = `usage: maskctl check [--scope NAME] [payload.json|-]
 
 Lists every mask of a payload (a file, or stdin), as the API would find them:
 in every string value at any depth, JSON escapes decoded, never in member names.
-The payload is a request {"connection": …} or just the connection value. Nothing
-is read from Secrets Manager: a valid mask may still name a missing key or secret.
+The payload is a request {"connection": …, "scope": …} or just the connection value.
+Nothing is read from Secrets Manager: a valid mask may still name a missing key or
+secret, or one outside its scope's secrets.
+
+--scope NAME checks the request the main command sends with --scope NAME: the
+payload's own "scope" is replaced. Without it, a payload's "scope" the API would
+refuse (not a string: 400; not a scope's name: 403) is reported.
 
 Each mask is one JSON line on stdout, in payload order, with the JSON Pointer of
 the string that holds it:
   {"path":"/connection/client_secret","key":"…","secret_arn":"arn:…","status":"valid"}
   {"path":"/connection/token","code":"InvalidMask","message":"invalid mask at offset 7: …"}
 
-Exit status: 0 when every mask is valid, 1 when any is invalid, 2 when the payload
-cannot be read or is not JSON.
+Exit status: 0 when every mask is valid, 1 when any is invalid or the scope is
+refused, 2 when the payload cannot be read or is not JSON.
 `
 
 // codeInvalidMask is the API's code for a mask the grammar refuses.
@@ -37,7 +43,10 @@ const codeInvalidMask = "InvalidMask"
 // after "{{workato:sm:", which is payload and so may be a secret. stderr
 // gets only counts.
 func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs, code, ok := parseSubcommand("check", checkUsage, args, stderr)
+	var scope scopeName
+	fs, code, ok := parseSubcommand("check", checkUsage, args, stderr, func(fs *flag.FlagSet) {
+		fs.Var(&scope, "scope", "check the request as sent with `NAME` as its \"scope\"")
+	})
 	if !ok {
 		return code
 	}
@@ -62,8 +71,12 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	conn := json.RawMessage(b)
+	refused := ""
 	if req, ok := parseRequest(b); ok {
 		conn = req.connection
+		if !scope.set {
+			refused = scopeRefused(req.scope)
+		}
 	}
 	found, err := findMasks(conn)
 	if err != nil {
@@ -85,14 +98,38 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return exitNetwork
 		}
 	}
+	if refused != "" {
+		fmt.Fprintln(stderr, "maskctl check:", refused)
+	}
 	switch {
 	case invalid > 0:
 		fmt.Fprintf(stderr, "maskctl check: %d of %d masks invalid\n", invalid, len(found))
+		return exitInvalid
+	case refused != "":
 		return exitInvalid
 	case len(found) == 0:
 		fmt.Fprintln(stderr, "maskctl check: note: the payload holds no mask")
 	}
 	return exitOK
+}
+
+// scopeRefused says why the API would refuse a request whose "scope"
+// member is raw (nil when absent), or "" when it would not. It never
+// quotes the member: the payload goes to stdout only.
+func scopeRefused(raw json.RawMessage) string {
+	if raw == nil {
+		return ""
+	}
+	var v any
+	_ = json.Unmarshal(raw, &v) // raw is valid JSON: readPayload checked it
+	name, isString := v.(string)
+	switch {
+	case !isString:
+		return `the payload's "scope" is not a string: the API answers 400 InvalidRequest`
+	case !validScopeName(name):
+		return `the payload's "scope" is not a scope's name (1 to 64 letters, digits, '.', '_' or '-'): the API answers 403 ScopeNotAllowed`
+	}
+	return ""
 }
 
 // findMasks lists the masks in conn, a valid JSON value, in document

@@ -116,7 +116,7 @@ func TestCheckArguments(t *testing.T) {
 	}
 
 	res := offlineCLI(t).runTest(t, "", "check", "-h")
-	if res.code != exitOK || !strings.HasPrefix(res.stderr, "usage: maskctl check [payload.json|-]") {
+	if res.code != exitOK || !strings.HasPrefix(res.stderr, "usage: maskctl check [--scope NAME] [payload.json|-]") {
 		t.Errorf("-h: exit %d, stderr %q", res.code, res.stderr)
 	}
 }

@@ -73,7 +73,52 @@ type sendOptions struct {
 	// maxAgeFlag names the flag that set maxAge, for the note that says it
 	// replaced the payload's own max_age.
 	maxAgeFlag string
+	scope      scopeName
 }
+
+// scopeName is the --scope flag: the name of the scope the request names
+// ("scope": NAME), and whether it was given at all.
+type scopeName struct {
+	name string
+	set  bool
+}
+
+// maxScopeName is the longest name a scope may have.
+const maxScopeName = 64
+
+func (s *scopeName) String() string {
+	if s == nil {
+		return ""
+	}
+	return s.name
+}
+
+// Set takes a scope's name: 1 to 64 characters of [A-Za-z0-9._-], the
+// names the function's scopes may have (docs/configuration.md). Any other
+// name could only answer 403 ScopeNotAllowed, so it is refused before
+// anything is sent.
+func (s *scopeName) Set(v string) error {
+	if !validScopeName(v) {
+		return fmt.Errorf("want a scope's name: 1 to %d letters, digits, '.', '_' or '-'", maxScopeName)
+	}
+	s.name, s.set = v, true
+	return nil
+}
+
+func validScopeName(v string) bool {
+	if len(v) < 1 || len(v) > maxScopeName {
+		return false
+	}
+	for _, c := range []byte(v) {
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// json is the name as a JSON string; a valid name needs no escape.
+func (s scopeName) json() string { return `"` + s.name + `"` }
 
 // maxAge is the --max-age flag: a whole number of seconds, and whether it
 // was given at all (the zero value sends no max_age, so that a forgotten
@@ -145,39 +190,50 @@ func readPayload(r io.Reader) ([]byte, error) {
 
 // requestBody returns the request body for payload b, valid JSON.
 //
-// A JSON object whose members are "connection" and, optionally, "dry_run"
-// and "max_age" is a whole request and is sent as it is, unless a flag
-// changes it; any other JSON value is the connection and is wrapped as
-// {"connection": <payload>}. Either way the connection's bytes are kept
+// A JSON object whose members are "connection" and, optionally, "dry_run",
+// "max_age" and "scope" is a whole request and is sent as it is, unless a
+// flag changes it; any other JSON value is the connection and is wrapped
+// as {"connection": <payload>}. Either way the connection's bytes are kept
 // exactly, so large numbers and escapes reach the API untouched.
 //
-// o.dryRun sets "dry_run": true. o.maxAge sets "max_age", replacing the
-// request's own: the flag is what the caller asks for now, as --dry-run
-// is, and the note says so when the two differ.
+// o.dryRun sets "dry_run": true. o.maxAge sets "max_age" and o.scope
+// "scope", each replacing the request's own: the flag is what the caller
+// asks for now, as --dry-run is, and the note says so when the two differ.
 func requestBody(b []byte, o sendOptions) (body []byte, note string) {
 	req, isRequest := parseRequest(b)
 	if !isRequest {
 		return buildRequest(wholeRequest{connection: b}, o), ""
 	}
-	if !o.dryRun && !o.maxAge.set {
+	if !o.dryRun && !o.maxAge.set && !o.scope.set {
 		return b, ""
 	}
+	var notes []string
 	if o.maxAge.set && req.maxAge != nil && string(req.maxAge) != o.maxAge.String() {
-		note = fmt.Sprintf(`%s replaces the payload's "max_age" with %d`, o.maxAgeFlag, o.maxAge.seconds)
+		notes = append(notes, fmt.Sprintf(`%s replaces the payload's "max_age" with %d`, o.maxAgeFlag, o.maxAge.seconds))
 	}
-	return buildRequest(req, o), note
+	if o.scope.set && req.scope != nil && !sameJSONString(req.scope, o.scope.name) {
+		notes = append(notes, fmt.Sprintf(`--scope replaces the payload's "scope" with %q`, o.scope.name))
+	}
+	return buildRequest(req, o), strings.Join(notes, "; ")
+}
+
+// sameJSONString reports whether raw is the JSON string s, however it is
+// escaped.
+func sameJSONString(raw json.RawMessage, s string) bool {
+	var v any
+	return json.Unmarshal(raw, &v) == nil && v == s
 }
 
 // wholeRequest is a payload that is a request: each member's bytes as
 // written, nil when absent.
 type wholeRequest struct {
-	connection, dryRun, maxAge json.RawMessage
+	connection, dryRun, maxAge, scope json.RawMessage
 }
 
 // parseRequest reports whether b, valid JSON, is a whole request: an
 // object with a "connection" member and no members but "connection",
-// "dry_run" and "max_age". Of a repeated member it keeps the last; the API
-// refuses repeated members anyway.
+// "dry_run", "max_age" and "scope". Of a repeated member it keeps the
+// last; the API refuses repeated members anyway.
 func parseRequest(b []byte) (wholeRequest, bool) {
 	var req wholeRequest
 	if b[0] != '{' {
@@ -203,6 +259,8 @@ func parseRequest(b []byte) (wholeRequest, bool) {
 			req.dryRun = v
 		case "max_age":
 			req.maxAge = v
+		case "scope":
+			req.scope = v
 		default:
 			return req, false
 		}
@@ -231,6 +289,14 @@ func buildRequest(req wholeRequest, o sendOptions) []byte {
 	case req.maxAge != nil:
 		buf.WriteString(`,"max_age":`)
 		buf.Write(req.maxAge)
+	}
+	switch {
+	case o.scope.set:
+		buf.WriteString(`,"scope":`)
+		buf.WriteString(o.scope.json())
+	case req.scope != nil:
+		buf.WriteString(`,"scope":`)
+		buf.Write(req.scope)
 	}
 	buf.WriteByte('}')
 	return buf.Bytes()

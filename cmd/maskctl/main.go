@@ -9,7 +9,8 @@
 //	maskctl check [payload.json|-]
 //
 // The payload is either a whole request ({"connection": …, "dry_run": …,
-// "max_age": …}) or just the connection value, which maskctl wraps. The URL
+// "max_age": …, "scope": …}) or just the connection value, which maskctl
+// wraps. The URL
 // comes from --url, from the ApiUrl output of the CloudFormation stack
 // named by --stack, or from MASKRESOLVER_URL. Requests are signed with
 // SigV4 for execute-api with the default AWS credential chain. To a
@@ -20,8 +21,10 @@
 // --max-age N asks for values read at most N seconds ago ("max_age": N),
 // and --refresh, the same as --max-age 0, for every secret to be read
 // again: what a caller wants when the credentials it was given just failed.
-// Like --dry-run, they replace the request's own member; a note on stderr
-// says when they changed its value.
+// --scope NAME names one of the function's scopes ("scope": NAME): the
+// secrets are then read with that scope's IAM role, if the caller may name
+// it. Like --dry-run, these flags replace the request's own member; a note
+// on stderr says when they changed its value.
 //
 // The subcommands are recognised only as the first argument, so a payload
 // file named "mask" or "check" is passed as ./mask.
@@ -121,6 +124,7 @@ type flags struct {
 	dryRun, pretty  bool
 	maxAge          maxAge
 	refresh         bool
+	scope           scopeName
 	noSign          bool
 	timeout         time.Duration
 	payload         string // a file name, or "-" for stdin
@@ -141,6 +145,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.BoolVar(&f.dryRun, "dry-run", false, `set "dry_run": true: check every mask without returning a value`)
 	fs.Var(&f.maxAge, "max-age", "set \"max_age\": `N`: use no cached value read more than N seconds ago")
 	fs.BoolVar(&f.refresh, "refresh", false, `the same as --max-age 0: read every secret again`)
+	fs.Var(&f.scope, "scope", "set \"scope\": `NAME`: read the secrets with the role of the function's scope NAME")
 	fs.BoolVar(&f.pretty, "pretty", false, "indent the JSON response")
 	fs.BoolVar(&f.noSign, "no-sign", false, "send the request unsigned (for the local front that make run starts)")
 	fs.DurationVar(&f.timeout, "timeout", defaultTimeout, "give up after this long")
@@ -174,7 +179,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 
 // sendOptions returns what the flags change in the request.
 func (f flags) sendOptions() sendOptions {
-	o := sendOptions{dryRun: f.dryRun, maxAge: f.maxAge, maxAgeFlag: "--max-age"}
+	o := sendOptions{dryRun: f.dryRun, maxAge: f.maxAge, maxAgeFlag: "--max-age", scope: f.scope}
 	if f.refresh {
 		o.maxAge, o.maxAgeFlag = maxAge{seconds: 0, set: true}, "--refresh"
 	}
@@ -187,8 +192,9 @@ const usage = `usage: maskctl [flags] [payload.json|-]
        maskctl check [payload.json|-]
 
 Resolves the masks in a connection payload (a file, or stdin) with the maskresolver API.
-The payload is a request {"connection": …, "dry_run": …, "max_age": …} or just the
-connection value. --dry-run, --max-age and --refresh replace the request's own members.
+The payload is a request {"connection": …, "dry_run": …, "max_age": …, "scope": …} or
+just the connection value. --dry-run, --max-age, --refresh and --scope replace the
+request's own members.
 
   mask   prints the mask {{workato:sm:<key>:<secret ARN>}}, or says what is wrong
   check  lists the masks of a payload and reports the invalid ones, as the API would

@@ -122,13 +122,16 @@ func grammarReason(err error) string {
 	return err.Error()
 }
 
-// parseSubcommand parses a subcommand's arguments (it has no flags but -h).
-// When ok is false the caller exits with code: 0 after -h printed usage,
-// exitUsage after a bad flag.
-func parseSubcommand(name, usage string, args []string, stderr io.Writer) (fs *flag.FlagSet, code int, ok bool) {
+// parseSubcommand parses a subcommand's arguments: -h, and the flags
+// defines (if any) adds. When ok is false the caller exits with code: 0
+// after -h printed usage, exitUsage after a bad flag.
+func parseSubcommand(name, usage string, args []string, stderr io.Writer, defines ...func(*flag.FlagSet)) (fs *flag.FlagSet, code int, ok bool) {
 	fs = flag.NewFlagSet("maskctl "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), usage) }
+	for _, define := range defines {
+		define(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, exitOK, false
