@@ -26,6 +26,10 @@ const (
 	// maxSecretsPerRequest keeps the masks of one request within the
 	// function's default MAX_MASKS.
 	maxSecretsPerRequest = 1000
+	// maxScopes bounds -scopes: each scope is a role and a pool of
+	// secrets on the double, and all of them go into every environment's
+	// SCOPES.
+	maxScopes = 1000
 	// referenceFleet is the fleet a run stands for: the 1,000
 	// environments Lambda may add in ten seconds, all cold after a deploy.
 	referenceFleet = 1000
@@ -44,6 +48,7 @@ type config struct {
 	environments  int
 	quotaScale    float64 // 0 until complete: environments/referenceFleet
 	secrets       int
+	scopes        int // the storm's requests spread across this many scopes
 	scenarios     []string
 	ttl           time.Duration
 	rate          float64
@@ -90,6 +95,9 @@ func (c *config) complete() error {
 	}
 	if c.secrets < 1 || c.secrets > maxSecretsPerRequest {
 		bad("-secrets %d: must be between 1 and %d", c.secrets, maxSecretsPerRequest)
+	}
+	if c.scopes < 0 || c.scopes > maxScopes {
+		bad("-scopes %d: must be between 0 and %d", c.scopes, maxScopes)
 	}
 	seen := map[string]bool{}
 	for i, s := range c.scenarios {

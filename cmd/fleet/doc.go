@@ -29,11 +29,23 @@
 //	          environment, no cache, no batching, one GetSecretValue per
 //	          mask in turn
 //
+// With -scopes S, every environment of the function is configured with S
+// scopes (SCOPES), each its own IAM role on the double, assumed with an
+// external id, and its own secrets that only that role may read; the
+// storm's requests spread across them (environment i's names scope i mod
+// S). The double answers STS's AssumeRole too, and each environment signs
+// with its own access key, so that the report can count the AssumeRole
+// calls per scope per environment: a storm costs one per scope per
+// environment that served it, and the run fails if it costs more. Steady
+// and baseline stay unscoped (steady's environments, scopes configured,
+// must assume nothing). -scopes 0, the default, runs as without scopes.
+//
 // Each scenario reports answers by status, Secrets Manager calls by
 // operation and how many the quotas throttled, the throttles the read path
 // absorbed (from the request summary log lines), latency percentiles, wall
 // time, and the least time the quotas allow for the same demand. With
 // -json the report is one JSON object instead. The exit status is 1 when an
-// answer was wrong or a scenario other than the baseline answered anything
-// but 200.
+// answer was wrong, a scenario other than the baseline answered anything
+// but 200, or (with -scopes) assumed a role more than once per scope per
+// environment that served it.
 package main

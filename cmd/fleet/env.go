@@ -43,6 +43,8 @@ type pool struct {
 	current  []string // changed only by rotate
 	initial  []string
 	rotation []string // what rotate gives a secret
+	prefix   string   // of the secrets' names
+	readers  []string // the only principals that may read them; nil: any
 }
 
 // seedPool puts n secrets into srv. The values carry a per-run nonce, so
@@ -52,12 +54,24 @@ func seedPool(srv *smfake.Server, n int) (*pool, error) {
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, fmt.Errorf("nonce: %w", err)
 	}
-	p := &pool{arns: make([]string, n), current: make([]string, n), initial: make([]string, n), rotation: make([]string, n)}
+	return seedPoolAs(srv, n, "", nil, nonce)
+}
+
+// seedPoolAs puts n secrets into srv, readable only by readers (by anyone
+// when nil): fleet/secret-NNNN, or fleet/<scope>/secret-NNNN for a scope's.
+func seedPoolAs(srv *smfake.Server, n int, scope string, readers []string, nonce []byte) (*pool, error) {
+	p := &pool{arns: make([]string, n), current: make([]string, n), initial: make([]string, n), rotation: make([]string, n),
+		prefix: "fleet/secret-", readers: readers}
+	tag := ""
+	if scope != "" {
+		p.prefix = "fleet/" + scope + "/secret-"
+		tag = scope + "-"
+	}
 	for j := range n {
-		p.initial[j] = fmt.Sprintf("v1-%04d-%x", j, nonce)
-		p.rotation[j] = fmt.Sprintf("v2-%04d-%x", j, nonce)
+		p.initial[j] = fmt.Sprintf("v1-%s%04d-%x", tag, j, nonce)
+		p.rotation[j] = fmt.Sprintf("v2-%s%04d-%x", tag, j, nonce)
 		p.current[j] = p.initial[j]
-		arn, err := put(srv, j, p.initial[j])
+		arn, err := p.put(srv, j, p.initial[j])
 		if err != nil {
 			return nil, err
 		}
@@ -69,14 +83,14 @@ func seedPool(srv *smfake.Server, n int) (*pool, error) {
 // rotate gives secret j its new value under the same ARN, as a rotation's
 // new AWSCURRENT version does.
 func (p *pool) rotate(srv *smfake.Server, j int) error {
-	if _, err := put(srv, j, p.rotation[j]); err != nil {
+	if _, err := p.put(srv, j, p.rotation[j]); err != nil {
 		return err
 	}
 	p.current[j] = p.rotation[j]
 	return nil
 }
 
-func put(srv *smfake.Server, j int, password string) (string, error) {
+func (p *pool) put(srv *smfake.Server, j int, password string) (string, error) {
 	v, err := json.Marshal(map[string]string{secretKey: password})
 	if err != nil {
 		return "", err
@@ -85,8 +99,9 @@ func put(srv *smfake.Server, j int, password string) (string, error) {
 	// A partial ARN: the double derives the same suffix from the name
 	// every time, so a rotation keeps the full ARN the masks name.
 	return srv.Put(smfake.Secret{
-		ARN:    fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:fleet/secret-%04d", region, account, j),
-		String: &s,
+		ARN:     fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s%04d", region, account, p.prefix, j),
+		String:  &s,
+		Readers: p.readers,
 	})
 }
 
@@ -126,14 +141,15 @@ type appEnv struct {
 
 // newAppEnv builds environment i as Lambda would on a cold start. vars are
 // its environment variables; the AWS settings come from the process
-// environment, which run sets once.
-func newAppEnv(ctx context.Context, vars map[string]string, log *logSink, p *pool, w []int) (*appEnv, error) {
+// environment, which run sets once. Its request names the secrets of
+// window w of p, in scope when scope is not "".
+func newAppEnv(ctx context.Context, vars map[string]string, log *logSink, p *pool, w []int, scope string) (*appEnv, error) {
 	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
 	h, err := app.New(ctx, lookup, app.WithLogOutput(log))
 	if err != nil {
 		return nil, err
 	}
-	ev, err := httpEvent(p, w)
+	ev, err := httpEvent(p, w, scope)
 	if err != nil {
 		return nil, err
 	}
@@ -141,15 +157,19 @@ func newAppEnv(ctx context.Context, vars map[string]string, log *logSink, p *poo
 }
 
 // httpEvent is an API Gateway HTTP API request resolving one mask per
-// secret of the window:
+// secret of the window, in scope when scope is not "":
 //
-//	{"connection":{"s00":"{{workato:sm:password:<ARN>}}", ...}}
-func httpEvent(p *pool, w []int) ([]byte, error) {
+//	{"connection":{"s00":"{{workato:sm:password:<ARN>}}", ...}[, "scope":"<scope>"]}
+func httpEvent(p *pool, w []int, scope string) ([]byte, error) {
 	conn := make(map[string]string, len(w))
 	for k, j := range w {
 		conn[fieldName(k, len(w))] = "{{workato:sm:" + secretKey + ":" + p.arns[j] + "}}"
 	}
-	body, err := json.Marshal(map[string]any{"connection": conn})
+	req := map[string]any{"connection": conn}
+	if scope != "" {
+		req["scope"] = scope
+	}
+	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, err
 	}

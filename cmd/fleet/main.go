@@ -18,6 +18,7 @@ func fleet() int {
 	flag.IntVar(&c.environments, "environments", c.environments, "simulated execution environments")
 	flag.Float64Var(&c.quotaScale, "quota-scale", 0, "multiplier of AWS's Secrets Manager quotas (0: environments/1000, so that the fleet stands for 1,000 environments)")
 	flag.IntVar(&c.secrets, "secrets", c.secrets, "secrets (one mask each) named by each environment's request")
+	flag.IntVar(&c.scopes, "scopes", 0, "storm: spread the requests across this many scopes, each its own role and secrets (0: unscoped)")
 	flag.StringVar(&scenarios, "scenarios", strings.Join(c.scenarios, ","), "comma-separated scenarios to run, in order: storm, steady, baseline")
 	flag.DurationVar(&c.ttl, "ttl", c.ttl, "steady: the environments' CACHE_TTL")
 	flag.Float64Var(&c.rate, "rate", c.rate, "steady: requests per second each environment sends")

@@ -65,6 +65,7 @@ type Report struct {
 	StandsFor         float64           `json:"stands_for_environments"`
 	Quotas            quotaReport       `json:"quotas"`
 	SecretsPerRequest int               `json:"secrets_per_request"`
+	Scopes            int               `json:"scopes,omitempty"` // -scopes
 	GOMAXPROCS        int               `json:"gomaxprocs"`
 	RetryMode         string            `json:"retry_mode"`
 	OpenFilesLimit    uint64            `json:"open_files_limit"`
@@ -114,6 +115,9 @@ type ScenarioReport struct {
 	WrongValues    int           `json:"wrong_values"`
 	OpenFileErrors int           `json:"open_file_errors,omitempty"`
 	Steady         *steadyReport `json:"steady,omitempty"`
+	// Scopes are the AssumeRole calls of a scenario of the function when
+	// the fleet has scopes.
+	Scopes *scopeReport `json:"scopes,omitempty"`
 }
 
 type latencyReport struct {
@@ -215,8 +219,12 @@ func (t *tally) fill(r *ScenarioReport) {
 func (r *Report) printText(w io.Writer) {
 	fmt.Fprintf(w, "fleet: %d environments at %g × AWS's Secrets Manager quotas (BatchGetSecretValue %s/s, GetSecretValue+DescribeSecret %s/s, %gs burst)\n",
 		r.Environments, r.QuotaScale, num(r.Quotas.BatchPerSecond), num(r.Quotas.ReadPerSecond), r.Quotas.BurstSeconds)
-	fmt.Fprintf(w, "       ≈ %s environments at AWS's quotas; %d secrets per request; GOMAXPROCS %d; AWS_RETRY_MODE %s; open files %d\n",
-		num(r.StandsFor), r.SecretsPerRequest, r.GOMAXPROCS, r.RetryMode, r.OpenFilesLimit)
+	scopes := ""
+	if r.Scopes > 0 {
+		scopes = fmt.Sprintf("; %d scopes", r.Scopes)
+	}
+	fmt.Fprintf(w, "       ≈ %s environments at AWS's quotas; %d secrets per request%s; GOMAXPROCS %d; AWS_RETRY_MODE %s; open files %d\n",
+		num(r.StandsFor), r.SecretsPerRequest, scopes, r.GOMAXPROCS, r.RetryMode, r.OpenFilesLimit)
 	if r.OpenFilesNote != "" {
 		fmt.Fprintf(w, "       %s\n", r.OpenFilesNote)
 	}
@@ -240,9 +248,17 @@ func (r *Report) printText(w io.Writer) {
 func (s *ScenarioReport) printText(w io.Writer, r *Report) {
 	switch s.Name {
 	case scenarioStorm:
-		fmt.Fprintf(w, "storm: %d cold environments, one first request each naming %d cold secrets, sent together\n", s.Environments, r.SecretsPerRequest)
+		across := ""
+		if r.Scopes > 0 {
+			across = fmt.Sprintf(", across %d scopes (environment i's names scope i mod %d, and that scope's secrets)", r.Scopes, r.Scopes)
+		}
+		fmt.Fprintf(w, "storm: %d cold environments, one first request each naming %d cold secrets, sent together%s\n", s.Environments, r.SecretsPerRequest, across)
 	case scenarioBaseline:
-		fmt.Fprintf(w, "baseline: the same storm through a naive resolver (SDK client with its default retryer, no cache, no batching, one GetSecretValue per mask in turn)\n")
+		unscoped := ""
+		if r.Scopes > 0 {
+			unscoped = ", unscoped"
+		}
+		fmt.Fprintf(w, "baseline: the same storm through a naive resolver (SDK client with its default retryer, no cache, no batching, one GetSecretValue per mask in turn%s)\n", unscoped)
 	case scenarioSteady:
 		st := s.Steady
 		fmt.Fprintf(w, "steady: %d warm environments, CACHE_TTL %s, %g requests/s each for %s; %d secrets rotated at +%.2fs\n",
@@ -259,6 +275,9 @@ func (s *ScenarioReport) printText(w io.Writer, r *Report) {
 		calls = append(calls, fmt.Sprintf("%s %d (throttled %d)", op, s.Calls[op], s.Throttled[op]))
 	}
 	fmt.Fprintf(w, "  calls      %s\n", strings.Join(calls, " · "))
+	if s.Scopes != nil {
+		s.Scopes.printText(w)
+	}
 	if l := s.Log; l != nil {
 		fmt.Fprintf(w, "  absorbed   throttles_absorbed %d in %d summary lines (secretsmanager_calls %d, cache misses %d, hits %d, stale served %d)\n",
 			l.ThrottlesAbsorbed, l.Requests, l.SMCalls, l.CacheMisses, l.CacheHits, l.StaleServed)

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"runtime"
@@ -25,6 +27,10 @@ type fleetRun struct {
 	hs   *httptest.Server
 	pool *pool
 	q    smfake.Quotas
+	// scopes are the -scopes scopes, and sts counts the AssumeRole
+	// calls; both nil without.
+	scopes []*fleetScope
+	sts    *stsCounter
 }
 
 // run sets up the double and the process environment, runs the scenarios
@@ -39,7 +45,13 @@ func run(ctx context.Context, c config, out io.Writer) (*Report, error) {
 	q := smfake.AccountQuotas(c.quotaScale)
 	srv := smfake.New(smfake.WithQuotas(q))
 	var acceptErrors atomic.Int64
-	hs := httptest.NewUnstartedServer(srv) // 127.0.0.1, an ephemeral port
+	var handler http.Handler = srv
+	var sts *stsCounter
+	if c.scopes > 0 {
+		sts = newSTSCounter(srv)
+		handler = sts
+	}
+	hs := httptest.NewUnstartedServer(handler) // 127.0.0.1, an ephemeral port
 	// An accept that fails for want of descriptors is logged by net/http
 	// and retried: count it instead, as the machine's limit at work.
 	hs.Config.ErrorLog = log.New(matchCounter{"too many open files", &acceptErrors}, "", 0)
@@ -53,13 +65,23 @@ func run(ctx context.Context, c config, out io.Writer) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &fleetRun{cfg: c, srv: srv, hs: hs, pool: p, q: q}
+	f := &fleetRun{cfg: c, srv: srv, hs: hs, pool: p, q: q, sts: sts}
+	if c.scopes > 0 {
+		nonce := make([]byte, 6)
+		if _, err := rand.Read(nonce); err != nil {
+			return nil, fmt.Errorf("nonce: %w", err)
+		}
+		if f.scopes, err = setupScopes(srv, c.scopes, poolFactor*c.secrets, nonce); err != nil {
+			return nil, err
+		}
+	}
 	rep := &Report{
 		Environments:      c.environments,
 		QuotaScale:        c.quotaScale,
 		StandsFor:         float64(c.environments) / c.quotaScale,
 		Quotas:            quotaReport{BatchPerSecond: q.Batch, ReadPerSecond: q.Read, BurstSeconds: q.Burst.Seconds()},
 		SecretsPerRequest: c.secrets,
+		Scopes:            c.scopes,
 		GOMAXPROCS:        runtime.GOMAXPROCS(0),
 		RetryMode:         c.retryMode,
 		OpenFilesLimit:    limit,
@@ -85,6 +107,9 @@ func run(ctx context.Context, c config, out io.Writer) (*Report, error) {
 		}
 		rep.Scenarios = append(rep.Scenarios, s)
 		rep.Failures = append(rep.Failures, verdict(s)...)
+		if s.Scopes != nil {
+			rep.Failures = append(rep.Failures, scopeFailures(s.Name, s.Scopes)...)
+		}
 		if ctx.Err() != nil {
 			rep.Failures = append(rep.Failures, fmt.Sprintf("%s: the run's -timeout %s ran out during the scenario", name, c.timeout))
 		}
@@ -130,16 +155,22 @@ func verdict(s *ScenarioReport) []string {
 	return fails
 }
 
+// fleetKey is the access key id of the environments' dummy credentials
+// (with -scopes, each environment of the function has its own: envKey).
+const fleetKey = "AKIDFLEET"
+
 // awsEnv is the process environment every environment's SDK reads: the
-// double's endpoint, dummy credentials, no instance metadata, and no
-// shared config files, so that a developer's ~/.aws (a profile, a
-// retry_mode, max_attempts) cannot change what is measured.
+// double's endpoint (for STS's AssumeRole too), dummy credentials, no
+// instance metadata, and no shared config files, so that a developer's
+// ~/.aws (a profile, a retry_mode, max_attempts) cannot change what is
+// measured.
 func awsEnv(endpoint, retryMode string) map[string]string {
 	return map[string]string{
 		"AWS_REGION":                       region,
-		"AWS_ACCESS_KEY_ID":                "AKIDFLEET",
+		"AWS_ACCESS_KEY_ID":                fleetKey,
 		"AWS_SECRET_ACCESS_KEY":            "fleet",
 		"AWS_ENDPOINT_URL_SECRETS_MANAGER": endpoint,
+		"AWS_ENDPOINT_URL_STS":             endpoint,
 		"AWS_EC2_METADATA_DISABLED":        "true",
 		"AWS_XRAY_CONTEXT_MISSING":         "IGNORE_ERROR",
 		"AWS_RETRY_MODE":                   retryMode,
@@ -175,8 +206,9 @@ func setProcessEnv(endpoint, retryMode string) error {
 }
 
 // appVars are the function's environment variables in a scenario: only
-// what the scenario needs differs from the template's defaults.
-func (f *fleetRun) appVars(ttl time.Duration) map[string]string {
+// what the scenario needs differs from the template's defaults. With
+// -scopes every environment has the scopes.
+func (f *fleetRun) appVars(ttl time.Duration) (map[string]string, error) {
 	v := map[string]string{
 		"LOG_LEVEL":         "info",
 		"METRICS_NAMESPACE": "fleet",
@@ -185,7 +217,14 @@ func (f *fleetRun) appVars(ttl time.Duration) map[string]string {
 	if ttl > 0 {
 		v["CACHE_TTL"] = ttl.String()
 	}
-	return v
+	if len(f.scopes) > 0 {
+		doc, err := scopesVar(f.scopes)
+		if err != nil {
+			return nil, err
+		}
+		v["SCOPES"] = doc
+	}
+	return v, nil
 }
 
 // reset gives a scenario a fresh account: full quota buckets and zeroed
@@ -193,6 +232,13 @@ func (f *fleetRun) appVars(ttl time.Duration) map[string]string {
 func (f *fleetRun) reset() {
 	f.srv.SetQuotas(f.q)
 	f.srv.ResetCalls()
+}
+
+// resetSTS zeroes the AssumeRole counts, if the fleet has scopes.
+func (f *fleetRun) resetSTS() {
+	if f.sts != nil {
+		f.sts.reset()
+	}
 }
 
 // measure fills what the double and the machine saw since reset.
@@ -204,6 +250,11 @@ func (f *fleetRun) measure(s *ScenarioReport, wall time.Duration, cpu0 time.Dura
 	}
 	for _, arn := range f.pool.arns {
 		s.SecretReads += f.srv.SecretReads(arn)
+	}
+	for _, sc := range f.scopes {
+		for _, arn := range sc.pool.arns {
+			s.SecretReads += f.srv.SecretReads(arn)
+		}
 	}
 	s.WallSeconds = wall.Seconds()
 	if wall > 0 {

@@ -19,11 +19,12 @@ func (f *fleetRun) steady(ctx context.Context) (*ScenarioReport, error) {
 	c := f.cfg
 	log := newLogSink()
 	building := time.Now()
-	envs, err := f.appEnvs(ctx, c.ttl, log)
+	envs, err := f.appEnvs(ctx, c.ttl, log, false)
 	if err != nil {
 		return nil, err
 	}
 	f.reset()
+	f.resetSTS()
 	warm, warmWall, _ := f.fireTogether(ctx, scenarioSteady+"-warm", envs.invokers, f.checkCurrent)
 
 	// The traffic starts from a fresh account and fresh counts; the
@@ -119,6 +120,10 @@ func (f *fleetRun) steady(ctx context.Context) (*ScenarioReport, error) {
 	l := log.totals()
 	s.Log = &l
 	f.measure(s, wall, cpu0)
+	if len(f.scopes) > 0 {
+		// Unscoped requests, warm-up included: no AssumeRole at all.
+		s.Scopes = f.measureScopes(c.environments, nil)
+	}
 	// The demand is what the traffic made the double read: the refreshes.
 	s.Demand = s.SecretReads
 	s.setIdeal(f.q)

@@ -11,11 +11,15 @@ import (
 // first request that names its window of secrets.
 func (f *fleetRun) storm(ctx context.Context) (*ScenarioReport, error) {
 	built := time.Now()
-	envs, err := f.appEnvs(ctx, 0, newLogSink())
+	envs, err := f.appEnvs(ctx, 0, newLogSink(), true)
 	if err != nil {
 		return nil, err
 	}
-	s := f.fire(ctx, scenarioStorm, envs.invokers, envs.log)
+	var served func(env int) *fleetScope
+	if len(f.scopes) > 0 {
+		served = f.scopeOf
+	}
+	s := f.fire(ctx, scenarioStorm, envs.invokers, envs.log, served)
 	s.BuildSeconds = envs.built.Sub(built).Seconds()
 	return s, nil
 }
@@ -33,7 +37,7 @@ func (f *fleetRun) baseline(ctx context.Context) (*ScenarioReport, error) {
 		invokers[i] = e
 	}
 	built := time.Since(start)
-	s := f.fire(ctx, scenarioBaseline, invokers, nil)
+	s := f.fire(ctx, scenarioBaseline, invokers, nil, nil)
 	s.BuildSeconds = built.Seconds()
 	return s, nil
 }
@@ -48,17 +52,35 @@ type fleetEnvs struct {
 
 // appEnvs builds the environments, one after another as Lambda's cold
 // starts would be, before anything is sent: building is not what is
-// measured.
-func (f *fleetRun) appEnvs(ctx context.Context, ttl time.Duration, log *logSink) (*fleetEnvs, error) {
+// measured. With scoped, environment i's request names f.scopeOf(i) (when
+// the fleet has scopes) and that scope's secrets.
+func (f *fleetRun) appEnvs(ctx context.Context, ttl time.Duration, log *logSink, scoped bool) (*fleetEnvs, error) {
 	c := f.cfg
 	e := &fleetEnvs{invokers: make([]invoker, c.environments), log: log}
-	vars := f.appVars(ttl)
+	vars, err := f.appVars(ttl)
+	if err != nil {
+		return nil, err
+	}
 	for i := range e.invokers {
-		env, err := newAppEnv(ctx, vars, log, f.pool, window(i, c.secrets, len(f.pool.arns)))
+		p, scope := f.pool, ""
+		if sc := f.scopeOf(i); sc != nil {
+			if err := setEnvKey(envKey(i)); err != nil {
+				return nil, err
+			}
+			if scoped {
+				p, scope = sc.pool, sc.name
+			}
+		}
+		env, err := newAppEnv(ctx, vars, log, p, window(i, c.secrets, len(p.arns)), scope)
 		if err != nil {
 			return nil, fmt.Errorf("environment %d: %w", i, err)
 		}
 		e.invokers[i] = env
+	}
+	if len(f.scopes) > 0 {
+		if err := setEnvKey(fleetKey); err != nil {
+			return nil, err
+		}
 	}
 	e.built = time.Now()
 	return e, nil
@@ -67,10 +89,16 @@ func (f *fleetRun) appEnvs(ctx context.Context, ttl time.Duration, log *logSink)
 // fire sends one request to every environment at the same moment — they
 // wait behind a barrier until all are ready — and reports on the answers.
 // Latency runs from the release, the moment the deploy made them all
-// cold.
-func (f *fleetRun) fire(ctx context.Context, name string, invokers []invoker, log *logSink) *ScenarioReport {
+// cold. served is the scope each environment's request names (nil: none;
+// it must be nil for invokers that are not the function).
+func (f *fleetRun) fire(ctx context.Context, name string, invokers []invoker, log *logSink, served func(env int) *fleetScope) *ScenarioReport {
 	f.reset()
-	t, wall, cpu0 := f.fireTogether(ctx, name, invokers, f.checkCurrent)
+	f.resetSTS()
+	chk := f.checkCurrent
+	if served != nil {
+		chk = f.checkIn(served)
+	}
+	t, wall, cpu0 := f.fireTogether(ctx, name, invokers, chk)
 	s := &ScenarioReport{Name: name, Environments: len(invokers), Demand: len(invokers) * f.cfg.secrets}
 	t.fill(s)
 	if log != nil {
@@ -78,6 +106,9 @@ func (f *fleetRun) fire(ctx context.Context, name string, invokers []invoker, lo
 		s.Log = &l
 	}
 	f.measure(s, wall, cpu0)
+	if log != nil && len(f.scopes) > 0 {
+		s.Scopes = f.measureScopes(len(invokers), served)
+	}
 	return s
 }
 
@@ -88,9 +119,26 @@ type check func(env int, a answer, start time.Time) (checked, wrong int)
 // checkCurrent checks every value against the pool as it stands, for
 // scenarios that rotate nothing.
 func (f *fleetRun) checkCurrent(env int, a answer, _ time.Time) (checked, wrong int) {
-	for k, j := range window(env, f.cfg.secrets, len(f.pool.arns)) {
+	return checkPool(f.pool, f.cfg.secrets, env, a)
+}
+
+// checkIn is checkCurrent for requests that name scopes: environment
+// env's values are those of the pool of served(env), or of the unscoped
+// pool where it is nil.
+func (f *fleetRun) checkIn(served func(env int) *fleetScope) check {
+	return func(env int, a answer, _ time.Time) (checked, wrong int) {
+		p := f.pool
+		if sc := served(env); sc != nil {
+			p = sc.pool
+		}
+		return checkPool(p, f.cfg.secrets, env, a)
+	}
+}
+
+func checkPool(p *pool, secrets, env int, a answer) (checked, wrong int) {
+	for k, j := range window(env, secrets, len(p.arns)) {
 		checked++
-		if a.values[fieldName(k, f.cfg.secrets)] != f.pool.current[j] {
+		if a.values[fieldName(k, secrets)] != p.current[j] {
 			wrong++
 		}
 	}
