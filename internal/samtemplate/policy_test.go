@@ -1,4 +1,4 @@
-package maskresolver_test
+package samtemplate_test
 
 import (
 	"encoding/json"
@@ -122,7 +122,7 @@ func TestPolicyFollowsParameters(t *testing.T) {
 	// goformation resolves ${AWS::URLSuffix} to ""; the raw template must
 	// name it, so that aws-cn's amazonaws.com.cn works too.
 	want := map[string]map[string]any{"StringLike": {"kms:ViaService": "secretsmanager.*."}}
-	if raw, err := os.ReadFile("template.yaml"); err != nil || !strings.Contains(string(raw), "kms:ViaService: !Sub secretsmanager.*.${AWS::URLSuffix}") {
+	if raw, err := os.ReadFile(templatePath); err != nil || !strings.Contains(string(raw), "kms:ViaService: !Sub secretsmanager.*.${AWS::URLSuffix}") {
 		t.Errorf("the KMS condition must be secretsmanager.*.${AWS::URLSuffix} (any region, any partition): %v", err)
 	}
 	if got, _ := json.Marshal(kms.Condition); string(got) != mustJSON(t, want) {

@@ -1,4 +1,4 @@
-package maskresolver_test
+package samtemplate_test
 
 import (
 	"bytes"
@@ -22,7 +22,15 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-const templatePath = "template.yaml"
+// The repository's root, where template.yaml, samconfig.toml and events/
+// live: go test runs in this package's directory.
+const repoRoot = "../.."
+
+var (
+	templatePath  = filepath.Join(repoRoot, "template.yaml")
+	samconfigPath = filepath.Join(repoRoot, "samconfig.toml")
+	eventsDir     = filepath.Join(repoRoot, "events")
+)
 
 // goformation resolves intrinsics with fake values: this is the stack's
 // region, and its account, as goformation sees them.
@@ -203,7 +211,7 @@ func openCopy(t *testing.T, root *yaml.Node) error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), templatePath)
+	path := filepath.Join(t.TempDir(), filepath.Base(templatePath))
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -444,8 +452,6 @@ func choose(t *testing.T, v any, condition string, holds bool) any {
 	}
 	return args[2]
 }
-
-const samconfigPath = "samconfig.toml"
 
 // readSamconfig reads samconfig.toml's "key = value" lines into a map of
 // "table.key" to the value as written (strings keep their quotes). It is
