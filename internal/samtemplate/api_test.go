@@ -1,95 +1,60 @@
 package samtemplate_test
 
 import (
-	"slices"
 	"strings"
 	"testing"
 )
 
-// The API's one route, as the OpenAPI body names it; the invoke
+// The API's one route, as ResolverFunction's event names it; the invoke
 // permission's source ARN ends with it.
 const (
 	resolvePath   = "/v1/resolve"
 	resolveMethod = "post"
 )
 
-// Lambda integration URIs in SAM's own form for a function event, naming
-// the alias (ProvisionedConcurrency above 0) or the function ($LATEST).
-const (
-	aliasIntegrationURI    = "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${ResolverFunction.Alias}/invocations"
-	functionIntegrationURI = "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${ResolverFunction.Arn}/invocations"
-)
-
-// TestHttpApiRoute: POST /v1/resolve is written in the HttpApi's OpenAPI
-// body, and its integration invokes the "live" alias only under
-// HasProvisionedConcurrency, the function ($LATEST) otherwise. A function
-// event would make SAM point it at the alias whatever the condition, and
-// separate AWS::ApiGatewayV2::Route resources would be dropped by the next
-// reimport of the body (aws/serverless-application-model#1971).
+// TestHttpApiRoute: POST /v1/resolve is ResolverFunction's one event, an
+// HttpApi event on the HttpApi resource, IAM-authorized, so that a reader
+// (and sam local start-api) finds the route, its auth and its target in
+// the function. The API has no OpenAPI body of its own: SAM writes it from
+// the events.
 func TestHttpApiRoute(t *testing.T) {
 	t.Parallel()
 	root := rawTemplate(t)
-	if ev := lookup(node(t, root, "Resources", "ResolverFunction", "Properties"), "Events"); ev != nil {
-		t.Error("ResolverFunction has Events: SAM would point an HttpApi event at the alias even with ProvisionedConcurrency 0")
-	}
-	if fn := resolverFunction(t, loadTemplate(t, nil)); len(fn.Events) != 0 {
-		t.Errorf("goformation sees %d function events, want none", len(fn.Events))
-	}
+	events := node(t, root, "Resources", "ResolverFunction", "Properties", "Events")
+	assertKeys(t, events, "ResolverFunction.Events", "Resolve")
+	ev := node(t, events, "Resolve")
+	assertKeys(t, ev, "the Resolve event", "Type", "Properties")
+	assertScalar(t, node(t, ev, "Type"), "Resolve.Type", "!!str", "HttpApi")
+	p := node(t, ev, "Properties")
+	assertKeys(t, p, "Resolve.Properties", "ApiId", "Method", "Path", "PayloadFormatVersion", "Auth")
+	assertScalar(t, node(t, p, "ApiId"), "Resolve.ApiId", "!Ref", "HttpApi")
+	assertScalar(t, node(t, p, "Method"), "Resolve.Method", "!!str", strings.ToUpper(resolveMethod))
+	assertScalar(t, node(t, p, "Path"), "Resolve.Path", "!!str", resolvePath)
+	assertScalar(t, node(t, p, "PayloadFormatVersion"), "Resolve.PayloadFormatVersion", "!!str", "2.0")
+	assertKeys(t, node(t, p, "Auth"), "Resolve.Auth", "Authorizer")
+	assertScalar(t, node(t, p, "Auth", "Authorizer"), "Resolve.Auth.Authorizer", "!!str", "AWS_IAM")
 
-	body := node(t, root, "Resources", "HttpApi", "Properties", "DefinitionBody")
-	// No document-level security, CORS or other extension: SAM adds the
-	// AWS_IAM scheme and security from Auth.
-	assertKeys(t, body, "DefinitionBody", "openapi", "info", "paths")
-	assertScalar(t, node(t, body, "openapi"), "DefinitionBody.openapi", "!!str", "3.0.1")
-	assertScalar(t, node(t, body, "info", "title"), "DefinitionBody.info.title", "!Ref", "AWS::StackName")
-	paths := node(t, body, "paths")
-	assertKeys(t, paths, "DefinitionBody.paths", resolvePath)
-	assertKeys(t, node(t, paths, resolvePath), resolvePath, resolveMethod)
-	op := node(t, paths, resolvePath, resolveMethod)
-	// No security of its own: SAM fills in the DefaultAuthorizer (AWS_IAM,
-	// which TestSamTranslation reads in the translated body); a second
-	// statement of it here could only disagree.
-	assertKeys(t, op, "the resolve operation", "responses", "x-amazon-apigateway-integration")
-
-	in := node(t, op, "x-amazon-apigateway-integration")
-	assertKeys(t, in, "the resolve integration", "type", "httpMethod", "payloadFormatVersion", "uri")
-	assertScalar(t, node(t, in, "type"), "integration type", "!!str", "aws_proxy")
-	// Lambda is always invoked with POST, whatever the route's method.
-	assertScalar(t, node(t, in, "httpMethod"), "integration httpMethod", "!!str", "POST")
-	assertScalar(t, node(t, in, "payloadFormatVersion"), "integration payloadFormatVersion", "!!str", "2.0")
-	alias, function := assertIf(t, node(t, in, "uri"), "integration uri", "HasProvisionedConcurrency")
-	assertScalar(t, alias, "integration uri with provisioned concurrency", "!Sub", aliasIntegrationURI)
-	assertScalar(t, function, "integration uri without", "!Sub", functionIntegrationURI)
+	api := node(t, root, "Resources", "HttpApi", "Properties")
+	for _, k := range []string{"DefinitionBody", "DefinitionUri"} {
+		if lookup(api, k) != nil {
+			t.Errorf("HttpApi has a %s: the routes are the functions' events", k)
+		}
+	}
+	if fn := resolverFunction(t, loadTemplate(t, nil)); len(fn.Events) != 1 {
+		t.Errorf("goformation sees %d function events, want 1", len(fn.Events))
+	}
 }
 
-// TestApiInvokePermission: API Gateway may invoke the target the route
-// names (the alias or the function: a permission on one does not cover the
-// other), and only from POST /v1/resolve of this API.
+// TestApiInvokePermission: the template writes no Lambda permission; SAM
+// writes the one the route needs (TestSamTranslation reads it).
 func TestApiInvokePermission(t *testing.T) {
 	t.Parallel()
 	res := node(t, rawTemplate(t), "Resources")
-	var perms []string
 	for i := 0; i+1 < len(res.Content); i += 2 {
 		if ty := lookup(res.Content[i+1], "Type"); ty != nil && ty.Value == "AWS::Lambda::Permission" {
-			perms = append(perms, res.Content[i].Value)
+			t.Errorf("%s is a hand-written Lambda permission", res.Content[i].Value)
 		}
 	}
-	if !slices.Equal(perms, []string{"ApiInvokePermission"}) {
-		t.Fatalf("Lambda permissions %q, want only ApiInvokePermission", perms)
-	}
-	p := node(t, res, "ApiInvokePermission", "Properties")
-	// Nothing but the source ARN says who may invoke (no SourceAccount,
-	// PrincipalOrgID or FunctionUrlAuthType to reason about).
-	assertKeys(t, p, "ApiInvokePermission", "Action", "FunctionName", "Principal", "SourceArn")
-	assertScalar(t, node(t, p, "Action"), "ApiInvokePermission.Action", "!!str", "lambda:InvokeFunction")
-	assertScalar(t, node(t, p, "Principal"), "ApiInvokePermission.Principal", "!!str", "apigateway.amazonaws.com")
-	alias, function := assertIf(t, node(t, p, "FunctionName"), "ApiInvokePermission.FunctionName", "HasProvisionedConcurrency")
-	assertScalar(t, alias, "ApiInvokePermission.FunctionName with provisioned concurrency", "!Ref", "ResolverFunction.Alias")
-	assertScalar(t, function, "ApiInvokePermission.FunctionName without", "!Ref", "ResolverFunction")
-	// Any stage (only $default exists), this API, this route only.
-	route := strings.ToUpper(resolveMethod) + resolvePath
-	assertScalar(t, node(t, p, "SourceArn"), "ApiInvokePermission.SourceArn", "!Sub",
-		"arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/"+route)
 }
 
 func TestHttpApiRequiresIAM(t *testing.T) {
@@ -152,34 +117,19 @@ func TestHttpApiThrottling(t *testing.T) {
 }
 
 // TestSamTranslation expands the template with AWS's SAM translator and
-// checks what CloudFormation is handed: the route that SAM secures with
-// IAM, with the target and the invoke permission that ProvisionedConcurrency
-// chooses (CloudFormation evaluates the conditions, so both branches are
-// read here), and no other route, integration or permission.
+// checks what CloudFormation is handed: the one route, which SAM secures
+// with IAM and points at the "live" alias; the one invoke permission, on
+// the alias, from that route of this API only; the auto-deployed $default
+// stage with the API's throttling and access log.
 func TestSamTranslation(t *testing.T) {
 	t.Parallel()
-	res := jsonPath(t, translateTemplate(t), "Resources").(map[string]any)
-	types := map[string][]string{}
-	for name, r := range res {
-		ty, _ := jsonPath(t, r, "Type").(string)
-		types[ty] = append(types[ty], name)
-	}
+	res := jsonPath(t, translateTemplate(t, nil), "Resources").(map[string]any)
 	for _, ty := range []string{"AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Integration"} {
-		if len(types[ty]) != 0 {
-			t.Errorf("%s %q: routes belong in the API's body, which a reimport would enforce", ty, types[ty])
+		if ids := resourcesOfType(t, res, ty); len(ids) != 0 {
+			t.Errorf("%s %q: SAM writes the routes in the API's body", ty, ids)
 		}
 	}
-	if perms := types["AWS::Lambda::Permission"]; !slices.Equal(perms, []string{"ApiInvokePermission"}) {
-		t.Errorf("Lambda permissions %q, want only ApiInvokePermission", perms)
-	}
-	aliases := types["AWS::Lambda::Alias"]
-	if len(aliases) != 1 {
-		t.Fatalf("aliases %q, want the one AutoPublishAlias makes", aliases)
-	}
-	alias := aliases[0]
-	if jsonPath(t, res[alias], "Properties", "Name") != "live" {
-		t.Errorf("alias %s is not named live", alias)
-	}
+	alias := liveAlias(t, res)
 
 	api := jsonPath(t, res["HttpApi"], "Properties", "Body")
 	paths := jsonPath(t, api, "paths").(map[string]any)
@@ -199,37 +149,39 @@ func TestSamTranslation(t *testing.T) {
 			t.Errorf("integration %s = %v, want %s", k, got, want)
 		}
 	}
+	// The alias, whatever ProvisionedConcurrency says: there is no
+	// condition left on the route's target.
+	wantURI := map[string]any{"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${" + alias + "}/invocations"}
+	if got, want := mustJSON(t, jsonPath(t, in, "uri")), mustJSON(t, wantURI); got != want {
+		t.Errorf("integration uri %s, want %s", got, want)
+	}
 
-	perm := jsonPath(t, res["ApiInvokePermission"], "Properties")
-	wantURI := func(target string) string {
-		return "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${" + target + "}/invocations"
+	perms := resourcesOfType(t, res, "AWS::Lambda::Permission")
+	if len(perms) != 1 {
+		t.Fatalf("Lambda permissions %q, want the one SAM writes for the route", perms)
 	}
-	for _, c := range []struct {
-		name              string
-		provisioned       bool
-		uriTarget, permTo string
-	}{
-		{"ProvisionedConcurrency 0", false, "ResolverFunction.Arn", "ResolverFunction"},
-		{"ProvisionedConcurrency 5", true, alias, alias},
+	perm := jsonPath(t, res[perms[0]], "Properties").(map[string]any)
+	if len(perm) != 4 {
+		t.Errorf("permission %s has %d properties, want Action, FunctionName, Principal and SourceArn only", mustJSON(t, perm), len(perm))
+	}
+	for k, want := range map[string]any{
+		"Action":       "lambda:InvokeFunction",
+		"Principal":    "apigateway.amazonaws.com",
+		"FunctionName": map[string]any{"Ref": alias},
+		// Any stage (only $default exists), this API, this route only.
+		"SourceArn": map[string]any{"Fn::Sub": []any{
+			"arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${__ApiId__}/${__Stage__}/" + strings.ToUpper(resolveMethod) + resolvePath,
+			map[string]any{"__ApiId__": map[string]any{"Ref": "HttpApi"}, "__Stage__": "*"},
+		}},
 	} {
-		uri := choose(t, jsonPath(t, in, "uri"), "HasProvisionedConcurrency", c.provisioned)
-		if got, want := mustJSON(t, uri), mustJSON(t, map[string]any{"Fn::Sub": wantURI(c.uriTarget)}); got != want {
-			t.Errorf("%s: integration uri %s, want %s", c.name, got, want)
+		if got := mustJSON(t, perm[k]); got != mustJSON(t, want) {
+			t.Errorf("permission %s = %s, want %s", k, got, mustJSON(t, want))
 		}
-		fn := choose(t, jsonPath(t, perm, "FunctionName"), "HasProvisionedConcurrency", c.provisioned)
-		if got, want := mustJSON(t, fn), mustJSON(t, map[string]any{"Ref": c.permTo}); got != want {
-			t.Errorf("%s: permission FunctionName %s, want %s", c.name, got, want)
-		}
-	}
-	if got, want := mustJSON(t, jsonPath(t, perm, "SourceArn")), mustJSON(t, map[string]any{
-		"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/" + strings.ToUpper(resolveMethod) + resolvePath,
-	}); got != want {
-		t.Errorf("permission SourceArn %s, want %s", got, want)
 	}
 
 	// The one stage: $default, deployed on every change of the API, with
 	// the stage-wide throttling and no per-route settings.
-	stages := types["AWS::ApiGatewayV2::Stage"]
+	stages := resourcesOfType(t, res, "AWS::ApiGatewayV2::Stage")
 	if len(stages) != 1 {
 		t.Fatalf("stages %q, want SAM's $default", stages)
 	}
@@ -242,4 +194,18 @@ func TestSamTranslation(t *testing.T) {
 	if _, ok := stage.(map[string]any)["RouteSettings"]; ok {
 		t.Error("the stage has RouteSettings overriding the default throttling")
 	}
+}
+
+// liveAlias returns the logical id of the one alias, which AutoPublishAlias
+// makes and names live.
+func liveAlias(t *testing.T, res map[string]any) string {
+	t.Helper()
+	aliases := resourcesOfType(t, res, "AWS::Lambda::Alias")
+	if len(aliases) != 1 {
+		t.Fatalf("aliases %q, want the one AutoPublishAlias makes", aliases)
+	}
+	if jsonPath(t, res[aliases[0]], "Properties", "Name") != "live" {
+		t.Errorf("alias %s is not named live", aliases[0])
+	}
+	return aliases[0]
 }
