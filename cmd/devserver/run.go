@@ -334,8 +334,8 @@ func printUsage(w io.Writer, url, statsURL string, real *secretsManager, scoped 
 	fmt.Fprintf(w, "  curl -s -X POST %s/v1/resolve -H 'content-type: application/json' -d '%s'\n\n", url, body)
 	fmt.Fprintf(w, "Verify it without returning the value (dry run):\n  curl -s -X POST %s/v1/resolve -H 'content-type: application/json' -d '%s'\n\n", url, dry)
 	if scoped != nil {
-		fmt.Fprintf(w, "Resolve in the scope %s, with its role %s (the function assumes it through the double's STS;\n"+
-			"without \"scope\" the same mask answers AccessDenied, as the function's own role may not read it):\n", scoped.name, scoped.roleARN)
+		fmt.Fprintf(w, "Resolve in the scope %s: the function assumes its role %s through the double's STS\n"+
+			"(without \"scope\", the same mask answers AccessDenied: the function's own role may not read it):\n", scoped.name, scoped.roleARN)
 		fmt.Fprintf(w, "  curl -s -X POST %s/v1/resolve -H 'content-type: application/json' -d '%s'\n\n", url, scopedBody(scoped))
 	}
 	if real != nil {
