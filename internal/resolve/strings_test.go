@@ -61,3 +61,26 @@ func TestStringTokenLimit(t *testing.T) {
 		}
 	}
 }
+
+// The scanner words each lexer problem its own way, with the offset where
+// it is; jsonlex only says which problem it is.
+func TestScanErrorMessages(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ conn, want string }{
+		{`"x`, "unterminated string at offset 2"},
+		{`"\q"`, "invalid escape at offset 1"},
+		{`"\u12"`, `invalid \u escape at offset 1`},
+		{"\"\x01\"", "control character in string at offset 1"},
+		{"\"\xff\"", "string is not valid UTF-8 at offset 0"},
+		{`-`, "invalid number at offset 1"},
+		{`1.`, "invalid number: no digits after the decimal point at offset 2"},
+		{`1e`, "invalid number: no digits in the exponent at offset 2"},
+		{`nul`, "invalid literal (expected null) at offset 0"},
+		{"\xff", "invalid character byte 0xff at offset 0"},
+	} {
+		sc := scanner{buf: []byte(c.conn), maxDepth: 10, maxMasks: 10}
+		if err := sc.value(0); err == nil || err.Error() != c.want {
+			t.Errorf("value(%q) = %v, want %q", c.conn, err, c.want)
+		}
+	}
+}
