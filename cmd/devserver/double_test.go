@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -105,4 +106,30 @@ func TestDoubleThrottlePercent(t *testing.T) {
 	if want := ", of them " + strconv.Itoa(throttled) + " throttled by -sm-throttle-percent\n"; !strings.Contains(report.String(), want) {
 		t.Errorf("report %q, want %q", report.String(), want)
 	}
+}
+
+// The double's VersionIds are fixed by the seed file (each is derived
+// from the secret's ARN and its place in the file), so every start of the
+// devserver answers the same version_id for a secret until it rotates.
+func TestDoubleVersionIDsAreStableAcrossStarts(t *testing.T) {
+	t.Parallel()
+	versionID := func() string {
+		sm, _, err := newDouble(options{secrets: "../../events/secrets.json"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := batchGet(t.Context(), sm)
+		var out struct {
+			SecretValues []struct{ VersionId string }
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || len(out.SecretValues) != 1 {
+			t.Fatalf("batch get: %d %s (%v)", rec.Code, rec.Body, err)
+		}
+		return out.SecretValues[0].VersionId
+	}
+	first, second := versionID(), versionID()
+	if first == "" || first != second {
+		t.Errorf("version ids %q and %q: want one, the same on every start", first, second)
+	}
+	t.Logf("the seed example's version_id: %s", first)
 }

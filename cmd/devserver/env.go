@@ -9,13 +9,15 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
 // Where the function's Secrets Manager calls go.
 const (
 	smFake = "fake" // the in-process double
-	smAWS  = "aws"  // the real service, with the developer's credentials
+	smAWS  = "aws"  // AWS's service or a configured endpoint, with the developer's credentials
 )
 
 const defaultRegion = "us-east-1"
@@ -79,32 +81,77 @@ func doubleEnv(parent []string, smURL string) []string {
 	return envList(env)
 }
 
-// awsEnv is the function's environment against real Secrets Manager. The
-// emulator hands the function AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
-// AWS_SESSION_TOKEN as empty strings unless they are set, and an empty
-// AWS_ACCESS_KEY_ID hides a profile from the SDK: so the credentials are
-// resolved here, the way the function would (profile, SSO, ~/.aws), and
-// passed as static values.
-func awsEnv(ctx context.Context, parent []string) ([]string, error) {
+// awsEnv is the function's environment against a Secrets Manager other
+// than the double: AWS's, or the endpoint the environment or the shared
+// config names. The emulator hands the function AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN as empty strings unless they
+// are set, and an empty AWS_ACCESS_KEY_ID hides a profile from the SDK: so
+// the credentials are resolved here, the way the function would (profile,
+// SSO, ~/.aws), and passed as static values.
+//
+// configured is the endpoint the SDK resolves here for Secrets Manager
+// from the environment and the shared config (its services section), or
+// "" for AWS's own.
+func awsEnv(ctx context.Context, parent []string) (env []string, configured string, err error) {
 	cfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
+		return nil, "", fmt.Errorf("load AWS configuration: %w", err)
 	}
 	creds, err := cfg.Credentials.Retrieve(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("SECRETS_MANAGER=aws needs AWS credentials: %w", err)
+		return nil, "", fmt.Errorf("SECRETS_MANAGER=aws needs AWS credentials: %w", err)
 	}
-	env := envMap(parent)
-	lambdaDefaults(env)
-	env["AWS_ACCESS_KEY_ID"] = creds.AccessKeyID
-	env["AWS_SECRET_ACCESS_KEY"] = creds.SecretAccessKey
-	env["AWS_SESSION_TOKEN"] = creds.SessionToken
+	configured = aws.ToString(secretsmanager.NewFromConfig(cfg).Options().BaseEndpoint)
+	m := envMap(parent)
+	lambdaDefaults(m)
+	m["AWS_ACCESS_KEY_ID"] = creds.AccessKeyID
+	m["AWS_SECRET_ACCESS_KEY"] = creds.SecretAccessKey
+	m["AWS_SESSION_TOKEN"] = creds.SessionToken
 	region := cfg.Region
 	if region == "" {
 		region = defaultRegion
 	}
-	env["AWS_REGION"] = region
-	return envList(env), nil
+	m["AWS_REGION"] = region
+	return envList(m), configured, nil
+}
+
+// secretsManager says where the function's Secrets Manager calls go when
+// the double does not serve.
+type secretsManager struct {
+	endpoint string // "" for AWS's own endpoint of the region
+	source   string // what named the endpoint
+	region   string
+}
+
+// realSecretsManager is where the function with environment env calls
+// Secrets Manager, chosen as the SDK chooses: AWS_ENDPOINT_URL_SECRETS_MANAGER,
+// then AWS_ENDPOINT_URL (neither when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS
+// is true), then the endpoint configured in the shared config, then AWS's
+// own. env is the function's whole environment, -env-vars included, so
+// its variables are read from it; configured is awsEnv's.
+func realSecretsManager(env []string, configured string) secretsManager {
+	m := envMap(env)
+	sm := secretsManager{region: m["AWS_REGION"]}
+	if !strings.EqualFold(m["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"], "true") {
+		for _, k := range []string{"AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL"} {
+			if v := m[k]; v != "" {
+				sm.endpoint, sm.source = v, k
+				return sm
+			}
+		}
+	}
+	if configured != "" {
+		sm.endpoint, sm.source = configured, "the shared config"
+	}
+	return sm
+}
+
+// String is where the calls go, for the devserver's log.
+func (sm secretsManager) String() string {
+	if sm.endpoint == "" {
+		return fmt.Sprintf("AWS Secrets Manager in %s, with your AWS credentials", sm.region)
+	}
+	return fmt.Sprintf("the Secrets Manager endpoint %s (from %s), in region %s", sm.endpoint, sm.source, sm.region)
 }
 
 // withEnvVars overlays a SAM --env-vars file: its "Parameters" section

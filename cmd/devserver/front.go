@@ -141,8 +141,9 @@ func (f *front) event(r *http.Request) (events.APIGatewayV2HTTPRequest, error) {
 		sourceIP = r.RemoteAddr
 	}
 	// Every header passes, named and joined as payload 2.0 does: the
-	// function reads Cache-Control for freshness (SPEC §8), and a local run
-	// must see the caller's directives as the deployed function would.
+	// function reads Cache-Control for freshness (no-cache and max-age=N
+	// ask for values read at most so long ago), and a local run must see
+	// the caller's directives as the deployed function would.
 	headers := map[string]string{"host": r.Host}
 	var cookies []string
 	for name, vals := range r.Header {

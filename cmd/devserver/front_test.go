@@ -172,8 +172,9 @@ func TestEventPOST(t *testing.T) {
 }
 
 // TestEventCacheControl: the function reads freshness from the request's
-// Cache-Control header (SPEC §8), so the front must pass it on as API
-// Gateway does: under a lower-case name, repeated lines joined by commas.
+// Cache-Control header (no-cache, max-age=N), so the front must pass it on
+// as API Gateway does: under a lower-case name, repeated lines joined by
+// commas.
 func TestEventCacheControl(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {

@@ -16,7 +16,10 @@
 // function, as `sam local invoke -e` does, prints the results and exits.
 //
 // SECRETS_MANAGER=aws (or -secrets-manager=aws) skips the double: the
-// function then reads real secrets with the developer's credentials.
+// function then reads secrets with the developer's credentials from AWS
+// Secrets Manager, or from the endpoint AWS_ENDPOINT_URL_SECRETS_MANAGER
+// names (a local emulator such as moto), as the SDK chooses; the
+// devserver says which at start.
 package main
 
 import (
@@ -41,7 +44,7 @@ func devserver() int {
 	flag.StringVar(&o.secrets, "secrets", "events/secrets.json", "seed file of the Secrets Manager double")
 	flag.StringVar(&o.bootstrap, "bootstrap", "build/local/bootstrap", "the function built for this host (make build-local)")
 	flag.StringVar(&o.rie, "rie", "", "a prebuilt aws-lambda-rie binary (default: go tool aws-lambda-rie)")
-	flag.StringVar(&o.secretsManager, "secrets-manager", sm, `"fake" (the double) or "aws" (the real service; default from SECRETS_MANAGER)`)
+	flag.StringVar(&o.secretsManager, "secrets-manager", sm, `"fake" (the double) or "aws" (AWS's service, or the endpoint AWS_ENDPOINT_URL_SECRETS_MANAGER names; default from SECRETS_MANAGER)`)
 	flag.StringVar(&o.caller, "caller", "arn:aws:iam::137149879143:role/local-developer", "IAM principal ARN the front reports as the SigV4 caller")
 	flag.StringVar(&o.envVars, "env-vars", "", "a SAM --env-vars JSON file for the function (e.g. events/env.json)")
 	flag.StringVar(&o.function, "function", "ResolverFunction", "the function's logical id in the -env-vars file")

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/maskresolver/maskresolver/internal/loadreport"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
@@ -68,6 +69,7 @@ func run(ctx context.Context, o options) (err error) {
 	n := max(o.environments, 1)
 	st := &statsSource{quotas: o.smQuotaScale > 0}
 	env := os.Environ()
+	configured := "" // the Secrets Manager endpoint the shared config names
 	switch o.secretsManager {
 	case smFake, "":
 		sm, throttle, err := newDouble(o)
@@ -89,13 +91,18 @@ func run(ctx context.Context, o options) (err error) {
 		fmt.Fprintf(o.logs, "devserver: Secrets Manager double on %s, seeded from %s%s\n", smURL, o.secrets, faultNote(o))
 		env = doubleEnv(env, smURL)
 	case smAWS:
-		if env, err = awsEnv(ctx, env); err != nil {
+		if env, configured, err = awsEnv(ctx, env); err != nil {
 			return err
 		}
-		fmt.Fprintln(o.logs, "devserver: the function calls the real AWS Secrets Manager")
 	}
 	if env, err = withEnvVars(env, o.envVars, o.function); err != nil {
 		return err
+	}
+	var real *secretsManager // nil when the double serves
+	if o.secretsManager == smAWS {
+		sm := realSecretsManager(env, configured)
+		real = &sm
+		fmt.Fprintf(o.logs, "devserver: the function calls %s\n", sm)
 	}
 
 	if o.invoke != "" {
@@ -145,9 +152,9 @@ func run(ctx context.Context, o options) (err error) {
 		ssrv := &http.Server{Handler: st, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = ssrv.Serve(sl) }()
 		defer ssrv.Close()
-		statsURL = "http://" + sl.Addr().String() + statsPath
+		statsURL = "http://" + sl.Addr().String() + loadreport.StatsPath
 	}
-	printUsage(o.stdout, frontURL, statsURL)
+	printUsage(o.stdout, frontURL, statsURL, real)
 	if o.ready != nil {
 		o.ready(frontURL, emus[0].url)
 	}
@@ -288,12 +295,34 @@ func faultNote(o options) string {
 // seedMask is the first secret of events/secrets.json.
 const seedMask = "{{workato:sm:prod.jira.secret.key:arn:aws:secretsmanager:us-east-1:137149879143:secret:prod-jira-credentials-FsmeTs}}"
 
-func printUsage(w io.Writer, url, statsURL string) {
-	body := `{"connection":{"client_secret":"` + seedMask + `"}}`
-	dry := `{"connection":{"client_secret":"` + seedMask + `"},"dry_run":true}`
+// anyMask is the mask grammar with its two parts to fill in, for a
+// Secrets Manager whose secrets the devserver does not know.
+const anyMask = "{{workato:sm:<key>:<secret ARN>}}"
+
+// printUsage tells how to call the front at url. Against the double it
+// resolves the seed example; against another Secrets Manager (real, nil
+// for the double) the seed's secret does not exist, so it shows the mask
+// to fill in and how to list the ARNs of the secrets there.
+func printUsage(w io.Writer, url, statsURL string, real *secretsManager) {
+	mask := seedMask
 	fmt.Fprintf(w, "maskresolver is listening on %s/v1/resolve\n\n", url)
-	fmt.Fprintf(w, "Resolve the seed example:\n  curl -s -X POST %s/v1/resolve -H 'content-type: application/json' -d '%s'\n\n", url, body)
+	if real == nil {
+		fmt.Fprintln(w, "Resolve the seed example:")
+	} else {
+		mask = anyMask
+		fmt.Fprintln(w, "Resolve a key of one of your secrets (fill in the key, a member of its JSON SecretString, and its ARN):")
+	}
+	body := `{"connection":{"client_secret":"` + mask + `"}}`
+	dry := `{"connection":{"client_secret":"` + mask + `"},"dry_run":true}`
+	fmt.Fprintf(w, "  curl -s -X POST %s/v1/resolve -H 'content-type: application/json' -d '%s'\n\n", url, body)
 	fmt.Fprintf(w, "Verify it without returning the value (dry run):\n  curl -s -X POST %s/v1/resolve -H 'content-type: application/json' -d '%s'\n\n", url, dry)
+	if real != nil {
+		endpoint := ""
+		if real.endpoint != "" {
+			endpoint = " --endpoint-url " + real.endpoint
+		}
+		fmt.Fprintf(w, "The ARNs of your secrets there:\n  aws secretsmanager list-secrets%s --region %s --query 'SecretList[].ARN'\n\n", endpoint, real.region)
+	}
 	if statsURL != "" {
 		fmt.Fprintf(w, "Secrets Manager calls and invocations per environment:\n  curl -s %s\n\n", statsURL)
 	}

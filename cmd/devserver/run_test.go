@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/maskresolver/maskresolver/internal/lambdatest"
+	"github.com/maskresolver/maskresolver/internal/loadreport"
 )
 
 // buildAll returns the function and the emulator, built once for the
@@ -203,14 +204,14 @@ func TestRunThrottleAndStats(t *testing.T) {
 
 	_, statsURL, ok := strings.Cut(stdout.String(), "per environment:\n  curl -s ")
 	statsURL, _, _ = strings.Cut(statsURL, "\n")
-	if !ok || !strings.HasSuffix(statsURL, statsPath) {
+	if !ok || !strings.HasSuffix(statsURL, loadreport.StatsPath) {
 		t.Fatalf("no stats URL in:\n%s", stdout)
 	}
 	resp, err = client.Get(statsURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st stats
+	var st loadreport.Stats
 	err = json.NewDecoder(resp.Body).Decode(&st)
 	resp.Body.Close()
 	if err != nil {

@@ -13,53 +13,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/maskresolver/maskresolver/internal/loadreport"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
-
-// statsPath is the route of the stats listener (-stats-addr).
-const statsPath = "/stats"
 
 // smOperations are the operations the function may call; the double counts
 // each under its name.
 var smOperations = []string{"GetSecretValue", "BatchGetSecretValue", "DescribeSecret"}
-
-// stats is what GET /stats answers: enough for a load test to check that
-// the function's caches bound its Secrets Manager calls, and to find the
-// processes whose memory it samples.
-type stats struct {
-	PID            int        `json:"pid"` // the devserver's
-	Environments   []envStats `json:"environments"`
-	SecretsManager *smStats   `json:"secrets_manager,omitempty"` // nil with the real service
-}
-
-type envStats struct {
-	URL         string `json:"url"`
-	EmulatorPID int    `json:"emulator_pid"`
-	// FunctionPIDs are the processes running the bootstrap under this
-	// emulator: none before the first invocation, one after.
-	FunctionPIDs []int `json:"function_pids"`
-	Invocations  int64 `json:"invocations"`
-}
-
-type smStats struct {
-	// Calls are the requests the double received (smfake's Calls("")),
-	// throttled ones included; ByOperation the same per operation.
-	Calls       int            `json:"calls"`
-	ByOperation map[string]int `json:"by_operation"`
-	// Throttled are the calls -sm-throttle-percent answered with
-	// ThrottlingException (an injected smfake.Fault), per operation in
-	// ThrottledByOperation. They are in Calls as well.
-	Throttled            int            `json:"throttled"`
-	ThrottledByOperation map[string]int `json:"throttled_by_operation"`
-	// QuotaThrottled are the calls the double's quotas (-sm-quota-scale)
-	// answered with ThrottlingException. They are in Calls as well, and
-	// never in Throttled: a call past the quota meets no fault.
-	QuotaThrottled            int            `json:"quota_throttled"`
-	QuotaThrottledByOperation map[string]int `json:"quota_throttled_by_operation"`
-	// SecretReads counts, for each secret of the seed file, the reads of
-	// its value (a GetSecretValue, or an entry of a BatchGetSecretValue).
-	SecretReads map[string]int `json:"secret_reads"`
-}
 
 // statsSource gathers stats from the parts run starts; a part not started
 // (the double with SECRETS_MANAGER=aws, the front with -invoke) is left
@@ -75,7 +35,7 @@ type statsSource struct {
 }
 
 func (s *statsSource) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != statsPath {
+	if r.URL.Path != loadreport.StatsPath {
 		http.NotFound(w, r)
 		return
 	}
@@ -94,14 +54,14 @@ func (s *statsSource) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(append(b, '\n'))
 }
 
-func (s *statsSource) collect() stats {
-	st := stats{PID: os.Getpid()}
+func (s *statsSource) collect() loadreport.Stats {
+	st := loadreport.Stats{PID: os.Getpid()}
 	var inv []int64
 	if s.front != nil {
 		inv = s.front.invocations()
 	}
 	for i, e := range s.emus {
-		es := envStats{URL: e.url, EmulatorPID: e.cmd.Process.Pid, FunctionPIDs: []int{}}
+		es := loadreport.EnvStats{URL: e.url, EmulatorPID: e.cmd.Process.Pid, FunctionPIDs: []int{}}
 		if i < len(inv) {
 			es.Invocations = inv[i]
 		}
@@ -113,7 +73,7 @@ func (s *statsSource) collect() stats {
 		st.Environments = append(st.Environments, es)
 	}
 	if s.sm != nil {
-		sm := &smStats{
+		sm := &loadreport.SMStats{
 			Calls:                     s.sm.Calls(""),
 			ByOperation:               map[string]int{},
 			ThrottledByOperation:      map[string]int{},

@@ -26,8 +26,8 @@ const (
 	// maxSecretsPerRequest keeps the masks of one request within the
 	// function's default MAX_MASKS.
 	maxSecretsPerRequest = 1000
-	// referenceFleet is the fleet a run stands for: SPEC §7's 1,000
-	// environments.
+	// referenceFleet is the fleet a run stands for: the 1,000
+	// environments Lambda may add in ten seconds, all cold after a deploy.
 	referenceFleet = 1000
 )
 

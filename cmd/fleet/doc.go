@@ -1,7 +1,7 @@
 // Command fleet simulates a fleet of the function's execution environments
 // in one process, all sharing one Secrets Manager account's quotas, and
 // reports how the read path turns a deploy's cold storm, and steady
-// traffic across cache expiry, into latency rather than errors (SPEC §7).
+// traffic across cache expiry, into latency rather than errors.
 // `make fleet` runs it.
 //
 // Each simulated environment is the handler the Lambda binary runs, built

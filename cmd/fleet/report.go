@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/maskresolver/maskresolver/internal/loadreport"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
@@ -47,6 +48,15 @@ func (s *ScenarioReport) setIdeal(q smfake.Quotas) {
 		s.WallOverIdeal = s.WallSeconds / s.IdealSeconds
 	}
 }
+
+// stormGoal is how far from the quota-ideal a cold storm should end. A
+// deploy makes every environment cold at once, and the storm must turn
+// into latency, not errors: 1,000 environments each naming 25 cold secrets
+// are 25,000 reads against quotas that serve about 12,000 a second, an
+// ideal near 1 s, and all should have answered 200 within 3 s. The report
+// shows the goal beside the ratio; only a wrong value or an answer other
+// than 200 fails the run.
+const stormGoal = 3.0
 
 // Report is what a run found; -json prints it as it is.
 type Report struct {
@@ -126,7 +136,8 @@ type steadyReport struct {
 	SlackSeconds    float64 `json:"slack_seconds"`
 	BoundSeconds    float64 `json:"bound_seconds"`
 	// Answers to requests sent after the bound, and those of them that
-	// still carried an old value (SPEC: none may).
+	// still carried an old value: none may, since a cached value lives at
+	// most one CACHE_TTL.
 	AnswersAfterBound int `json:"answers_after_bound"`
 	OldAfterBound     int `json:"old_after_bound"`
 	// Old values served to requests sent after the rotation, and the
@@ -193,19 +204,12 @@ func (t *tally) fill(r *ScenarioReport) {
 	r.ValuesChecked, r.WrongValues = t.checked, t.wrong
 	lat := slices.Clone(t.lat)
 	slices.Sort(lat)
-	r.Latency = latencyReport{P50: ms(percentile(lat, 50)), P99: ms(percentile(lat, 99)), Max: ms(percentile(lat, 100))}
-}
-
-// percentile is the nearest-rank percentile of sorted durations.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
+	r.Latency = latencyReport{
+		P50: loadreport.Millis(loadreport.Percentile(lat, 50)),
+		P99: loadreport.Millis(loadreport.Percentile(lat, 99)),
+		Max: loadreport.Millis(loadreport.Percentile(lat, 100)),
 	}
-	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // printText writes the report as the readable blocks `make fleet` shows.
 func (r *Report) printText(w io.Writer) {
@@ -247,7 +251,7 @@ func (s *ScenarioReport) printText(w io.Writer, r *Report) {
 	}
 	answers := statusLine(s.Status)
 	if len(s.ErrorCodes) > 0 {
-		answers += "  (codes: " + countsLine(s.ErrorCodes, nil) + ")"
+		answers += "  (codes: " + countsLine(s.ErrorCodes) + ")"
 	}
 	fmt.Fprintf(w, "  answers    %s\n", answers)
 	calls := make([]string, 0, len(operations))
@@ -259,11 +263,10 @@ func (s *ScenarioReport) printText(w io.Writer, r *Report) {
 		fmt.Fprintf(w, "  absorbed   throttles_absorbed %d in %d summary lines (secretsmanager_calls %d, cache misses %d, hits %d, stale served %d)\n",
 			l.ThrottlesAbsorbed, l.Requests, l.SMCalls, l.CacheMisses, l.CacheHits, l.StaleServed)
 		if len(l.ReadFailures) > 0 {
-			fmt.Fprintf(w, "  failures   secret reads failed: %s\n", countsLine(l.ReadFailures, nil))
-			causes := slices.Collect(maps.Keys(l.FailureCauses))
-			slices.SortFunc(causes, func(a, b string) int { return l.FailureCauses[b] - l.FailureCauses[a] })
+			fmt.Fprintf(w, "  failures   secret reads failed: %s\n", countsLine(l.ReadFailures))
+			causes := loadreport.Largest(l.FailureCauses)
 			for _, c := range causes[:min(len(causes), 3)] {
-				fmt.Fprintf(w, "             %d× %s\n", l.FailureCauses[c], c)
+				fmt.Fprintf(w, "             %d× %s\n", c.N, c.Name)
 			}
 		}
 	} else {
@@ -276,7 +279,7 @@ func (s *ScenarioReport) printText(w io.Writer, r *Report) {
 	}
 	goal := ""
 	if s.Name == scenarioStorm {
-		goal = "  (SPEC §7 goal: within 3×)"
+		goal = fmt.Sprintf("  (goal: every answer 200, the wall within %g× the quota-ideal)", stormGoal)
 	}
 	fmt.Fprintf(w, "  wall       %.3fs · quota-ideal %.3fs for %d secret reads · wall/ideal %s%s\n", s.WallSeconds, s.IdealSeconds, s.Demand, ratio, goal)
 	if st := s.Steady; st != nil {
@@ -315,27 +318,11 @@ func statusLine(m map[string]int) string {
 	if len(m) == 0 {
 		return "none"
 	}
-	return countsLine(m, func(a, b string) int { return strings.Compare(a, b) })
+	return loadreport.Line(loadreport.ByKey(m), " · ")
 }
 
-// countsLine lists m's counts, largest first unless cmp orders the keys.
-func countsLine(m map[string]int, cmp func(a, b string) int) string {
-	keys := slices.Collect(maps.Keys(m))
-	if cmp == nil {
-		cmp = func(a, b string) int {
-			if m[a] != m[b] {
-				return m[b] - m[a]
-			}
-			return strings.Compare(a, b)
-		}
-	}
-	slices.SortFunc(keys, cmp)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s: %d", k, m[k])
-	}
-	return strings.Join(parts, " · ")
-}
+// countsLine lists m's counts, largest first.
+func countsLine(m map[string]int) string { return loadreport.Line(loadreport.Largest(m), " · ") }
 
 // num prints a rate or count without a needless fraction.
 func num(f float64) string {

@@ -39,21 +39,22 @@ func TestIdealSeconds(t *testing.T) {
 	}
 }
 
-func TestPercentile(t *testing.T) {
-	var d []time.Duration
-	for i := 1; i <= 100; i++ {
-		d = append(d, time.Duration(i)*time.Millisecond)
+// The storm's block states its goal in the report's own terms, beside the
+// ratio it is read against.
+func TestStormReportStatesTheGoal(t *testing.T) {
+	r := &Report{Environments: 40, QuotaScale: 0.04, StandsFor: 1000, GOMAXPROCS: 2}
+	r.Scenarios = []*ScenarioReport{{
+		Name: scenarioStorm, Environments: 40, Status: map[string]int{"200": 40},
+		WallSeconds: 1.5, IdealSeconds: 1, WallOverIdeal: 1.5, Demand: 1000,
+	}}
+	var out strings.Builder
+	r.printText(&out)
+	want := "wall/ideal 1.50×  (goal: every answer 200, the wall within 3× the quota-ideal)\n"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("the storm block lacks %q:\n%s", want, out.String())
 	}
-	for _, tc := range []struct {
-		p    float64
-		want time.Duration
-	}{{50, 50 * time.Millisecond}, {99, 99 * time.Millisecond}, {100, 100 * time.Millisecond}, {0, time.Millisecond}} {
-		if got := percentile(d, tc.p); got != tc.want {
-			t.Errorf("p%g = %s, want %s", tc.p, got, tc.want)
-		}
-	}
-	if got := percentile(nil, 50); got != 0 {
-		t.Errorf("p50 of nothing = %s", got)
+	if strings.Contains(out.String(), "§") {
+		t.Errorf("the report cites a section of a document instead of stating the goal:\n%s", out.String())
 	}
 }
 

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/maskresolver/maskresolver/internal/loadreport"
 )
 
 const (
@@ -38,12 +40,12 @@ type devserverProc struct {
 	err                error         // its exit status, once done is closed
 	// lastStats are the pids seen by the last stats read, for killing
 	// what a devserver that had to be killed leaves behind.
-	lastStats *stats
+	lastStats *loadreport.Stats
 }
 
 var (
 	listeningRE = regexp.MustCompile(`listening on (http://\S+)/v1/resolve`)
-	statsRE     = regexp.MustCompile(`curl -s (http://\S+/stats)\s*$`)
+	statsRE     = regexp.MustCompile(`curl -s (http://\S+` + regexp.QuoteMeta(loadreport.StatsPath) + `)\s*$`)
 )
 
 // startDevserver runs the devserver against seedPath with the load test's

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/lambdatest"
+	"github.com/maskresolver/maskresolver/internal/loadreport"
+	"github.com/maskresolver/maskresolver/internal/secrets"
 )
 
 func TestMain(m *testing.M) {
@@ -25,27 +28,31 @@ func TestMain(m *testing.M) {
 	}))
 }
 
-func TestLookup(t *testing.T) {
+// Every key the mix asks for must be one the function finds: a key it
+// cannot find would make a resolve request expect a value where the
+// function answers 422 KeyNotFound. Members whose names hold a dot are
+// reached only at the top level, where the exact name wins.
+func TestKeysOfAreFound(t *testing.T) {
 	t.Parallel()
-	const sf = `{"client_id":"sf","db.primary":"exact-key-wins","db":{"primary":{"password":"p"}},"port":8443,` +
-		`"o":{"z":1,"a":12345678901234567890},"s":"caf\u00e9"}`
 	for _, tc := range []struct {
-		key, want string
-		ok        bool
+		secretString string
+		want         []string
 	}{
-		{"client_id", "sf", true},
-		{"db.primary", "exact-key-wins", true},
-		{"db.primary.password", "p", true},
-		{"port", "8443", true},
-		{"o", `{"z":1,"a":12345678901234567890}`, true},
-		{"s", "café", true},
-		{"db.missing", "", false},
-		{"client_id.x", "", false},
-		{"nope", "", false},
+		{`{"client_id":"sf","db.primary":"exact-key-wins","db":{"primary":{"password":"p"}},"port":8443,` +
+			`"o":{"z":1,"a":12345678901234567890},"s":"caf\u00e9"}`,
+			[]string{"client_id", "db", "db.primary", "o", "o.a", "o.z", "port", "s"}},
+		{`{"":"empty","a}b":"brace","n":{"a.b":1,"c}":2,"d":{"e":3}}}`, []string{"n", "n.d"}},
+		{`["not","an","object"]`, nil},
 	} {
-		got, ok := lookup(sf, tc.key)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("lookup(%q) = %q, %v; want %q, %v", tc.key, got, ok, tc.want, tc.ok)
+		sec := secrets.NewSecret("arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf", tc.secretString)
+		keys := keysOf(tc.secretString)
+		if !slices.Equal(keys, tc.want) {
+			t.Errorf("keysOf(%s) = %q, want %q", tc.secretString, keys, tc.want)
+		}
+		for _, k := range keys {
+			if _, ok := sec.Lookup(k); !ok {
+				t.Errorf("keysOf(%s) lists %q, which the function does not find", tc.secretString, k)
+			}
 		}
 	}
 }
@@ -195,7 +202,7 @@ func TestLoad(t *testing.T) {
 	}
 }
 
-func totalReads(s *stats) int {
+func totalReads(s *loadreport.Stats) int {
 	n := 0
 	for _, r := range s.SecretsManager.SecretReads {
 		n += r

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/maskresolver/maskresolver/internal/answer"
+	"github.com/maskresolver/maskresolver/internal/secrets"
 )
 
 // Kinds of request in the mix, with their shares out of 100.
@@ -59,11 +60,21 @@ type expectation struct {
 }
 
 // secretDef is one secret of the mix: its ARN as masks write it, its
-// SecretString, and the keys the masks ask for.
+// SecretString parsed for lookups, and the keys the masks ask for.
+//
+// The value a mask must resolve to is found with the function's own
+// lookup (internal/secrets), read from the seed in this process: what the
+// load test checks is that, under load, through the cache, batching and
+// retries of several execution environments, each answer carries the
+// value of the secret and key it asked for. What a key means (an exact
+// member first, then the dotted path; a string as its text, anything else
+// as its compact JSON) is the lookup's own subject, tested in
+// internal/secrets and through the built function in cmd/resolver; a
+// second copy of the rule here would be one more place to keep in step.
 type secretDef struct {
-	arn  string
-	str  string
-	keys []string
+	arn    string
+	secret *secrets.Secret
+	keys   []string
 }
 
 // target is one mask: a key of a secret, and its value as the function
@@ -103,7 +114,7 @@ func newMix(seedPath string, extra int, seedOut string) (*mix, error) {
 			continue
 		}
 		if keys := keysOf(*s.SecretString); len(keys) > 0 {
-			m.secrets = append(m.secrets, secretDef{arn: s.ARN, str: *s.SecretString, keys: keys})
+			m.secrets = append(m.secrets, secretDef{arn: s.ARN, secret: secrets.NewSecret(s.ARN, *s.SecretString), keys: keys})
 		}
 	}
 	m.seeded = len(m.secrets)
@@ -128,7 +139,7 @@ func newMix(seedPath string, extra int, seedOut string) (*mix, error) {
 			// cache entry.
 			arn = strings.TrimSuffix(full, "-"+suffix)
 		}
-		m.secrets = append(m.secrets, secretDef{arn: arn, str: str, keys: keysOf(str)})
+		m.secrets = append(m.secrets, secretDef{arn: arn, secret: secrets.NewSecret(full, str), keys: keysOf(str)})
 	}
 	if len(m.secrets) == 0 {
 		return nil, fmt.Errorf("seed %s: no key/value secret to resolve, and no extra secrets", seedPath)
@@ -204,48 +215,9 @@ func keysOf(secretString string) []string {
 	return slices.Compact(keys)
 }
 
-// lookup is SPEC §2's key lookup, written apart from the function's so that
-// the test does not share its bugs: an exact top-level member first; only
-// when there is none and the key holds dots, the dotted path through nested
-// objects. A string is its text; any other value its compact JSON as
-// written.
-func lookup(secretString, key string) (string, bool) {
-	var top map[string]json.RawMessage
-	if json.Unmarshal([]byte(secretString), &top) != nil {
-		return "", false
-	}
-	raw, ok := top[key]
-	if !ok && strings.Contains(key, ".") {
-		parts := strings.Split(key, ".")
-		raw, ok = top[parts[0]]
-		for _, p := range parts[1:] {
-			var obj map[string]json.RawMessage
-			if !ok || json.Unmarshal(raw, &obj) != nil || obj == nil {
-				return "", false
-			}
-			raw, ok = obj[p]
-		}
-	}
-	if !ok {
-		return "", false
-	}
-	if raw[0] == '"' {
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
-			return "", false
-		}
-		return s, true
-	}
-	var b bytes.Buffer
-	if json.Compact(&b, raw) != nil {
-		return "", false
-	}
-	return b.String(), true
-}
-
 func (m *mix) pick(rnd *rand.Rand, s secretDef) target {
 	key := s.keys[rnd.IntN(len(s.keys))]
-	v, _ := lookup(s.str, key)
+	v, _ := s.secret.Lookup(key)
 	return target{arn: s.arn, key: key, value: v}
 }
 

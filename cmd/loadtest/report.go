@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math"
 	"net/http"
 	"os"
 	"slices"
@@ -14,42 +13,16 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/maskresolver/maskresolver/internal/loadreport"
 )
-
-// stats is the devserver's GET /stats answer (cmd/devserver/stats.go).
-type stats struct {
-	PID          int `json:"pid"`
-	Environments []struct {
-		URL          string `json:"url"`
-		EmulatorPID  int    `json:"emulator_pid"`
-		FunctionPIDs []int  `json:"function_pids"`
-		Invocations  int64  `json:"invocations"`
-	} `json:"environments"`
-	SecretsManager *smStats `json:"secrets_manager"`
-}
-
-// smStats are the double's counts. Calls include the throttled ones, by
-// -sm-throttle-percent (Throttled) or by the double's quotas
-// (QuotaThrottled), and so do SecretReads.
-type smStats struct {
-	Calls                int            `json:"calls"`
-	ByOperation          map[string]int `json:"by_operation"`
-	Throttled            int            `json:"throttled"`
-	ThrottledByOperation map[string]int `json:"throttled_by_operation"`
-	QuotaThrottled       int            `json:"quota_throttled"`
-	SecretReads          map[string]int `json:"secret_reads"`
-}
-
-// throttled is every call the double throttled. Each may have been
-// retried, so it adds to the calls the caches allow.
-func (s *smStats) throttled() int { return s.Throttled + s.QuotaThrottled }
 
 type statsClient struct {
 	client *http.Client
 	url    string
 }
 
-func (s *statsClient) get(ctx context.Context) (*stats, error) {
+func (s *statsClient) get(ctx context.Context) (*loadreport.Stats, error) {
 	if s.url == "" {
 		return nil, errNoStats
 	}
@@ -67,7 +40,7 @@ func (s *statsClient) get(ctx context.Context) (*stats, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("GET %s: %s", s.url, resp.Status)
 	}
-	var st stats
+	var st loadreport.Stats
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&st); err != nil {
 		return nil, fmt.Errorf("GET %s: %w", s.url, err)
 	}
@@ -198,7 +171,7 @@ type result struct {
 	started      time.Time // the devserver's start: caches can fill from here
 	elapsed      time.Duration
 	load         *loadResult
-	stats        *stats
+	stats        *loadreport.Stats
 	memory       []memSample
 	devserverErr error
 	devserverLog []string
@@ -255,11 +228,11 @@ func (r *result) check() {
 			r.fail("the environments report %d invocations for %d answered requests", inv, done)
 		}
 		if sm := st.SecretsManager; sm != nil && r.mix != nil && r.mix.unique > 0 {
-			bound := r.mix.unique*r.refreshes()*envs + sm.throttled()
+			bound := r.mix.unique*r.refreshes()*envs + sm.AllThrottled()
 			if sm.Calls > bound {
 				r.fail("%d Secrets Manager calls, more than the bound %d", sm.Calls, bound)
 			}
-			perSecret := r.refreshes()*envs + sm.throttled()
+			perSecret := r.refreshes()*envs + sm.AllThrottled()
 			for arn, n := range sm.SecretReads {
 				if n > perSecret {
 					r.fail("secret %s read %d times, more than %d", arn, n, perSecret)
@@ -306,15 +279,10 @@ func mib(kib int64) string {
 	return fmt.Sprintf("%.1f MiB", float64(kib)/1024)
 }
 
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
+// latency prints the nearest-rank percentile p of the sorted latencies.
+func latency(sorted []time.Duration, p float64) string {
+	return fmt.Sprintf("%.1f ms", loadreport.Millis(loadreport.Percentile(sorted, p)))
 }
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
 
 func (r *result) print(w io.Writer) {
 	c, l := r.cfg, r.load
@@ -331,21 +299,15 @@ func (r *result) print(w io.Writer) {
 	span := l.end.Sub(l.start)
 	fmt.Fprintf(w, "\nrequests      %d in %.2f s: %.1f req/s\n", n, span.Seconds(), float64(n)/span.Seconds())
 	fmt.Fprintf(w, "latency       p50 %s   p90 %s   p99 %s   max %s\n",
-		ms(percentile(l.latencies, 50)), ms(percentile(l.latencies, 90)), ms(percentile(l.latencies, 99)), ms(percentile(l.latencies, 100)))
-	var parts []string
-	for _, s := range slices.Sorted(maps.Keys(l.statuses)) {
-		name := strconv.Itoa(s)
-		if s == 0 {
-			name = "no answer"
+		latency(l.latencies, 50), latency(l.latencies, 90), latency(l.latencies, 99), latency(l.latencies, 100))
+	statuses := loadreport.ByKey(l.statuses)
+	for i := range statuses {
+		if statuses[i].Name == "0" {
+			statuses[i].Name = "no answer"
 		}
-		parts = append(parts, fmt.Sprintf("%s: %d", name, l.statuses[s]))
 	}
-	fmt.Fprintf(w, "statuses      %s\n", strings.Join(parts, "   "))
-	parts = parts[:0]
-	for _, k := range slices.Sorted(maps.Keys(l.kinds)) {
-		parts = append(parts, fmt.Sprintf("%s: %d", k, l.kinds[k]))
-	}
-	fmt.Fprintf(w, "requests by kind  %s\n", strings.Join(parts, "   "))
+	fmt.Fprintf(w, "statuses      %s\n", loadreport.Line(statuses, "   "))
+	fmt.Fprintf(w, "requests by kind  %s\n", loadreport.Line(loadreport.ByKey(l.kinds), "   "))
 	fmt.Fprintf(w, "answers       %d as expected (200, or 422 KeyNotFound where asked for), %d explained errors (503 Throttled past the SDK's retries), %d unexplained errors\n",
 		l.ok, l.explained, l.unexplained)
 	for _, e := range l.examples {
@@ -353,28 +315,28 @@ func (r *result) print(w io.Writer) {
 	}
 
 	if st := r.stats; st != nil {
-		parts = parts[:0]
+		inv := make([]loadreport.Count, len(st.Environments))
 		for i, e := range st.Environments {
-			parts = append(parts, fmt.Sprintf("%d: %d", i+1, e.Invocations))
+			inv[i] = loadreport.Count{Name: strconv.Itoa(i + 1), N: int(e.Invocations)}
 		}
-		fmt.Fprintf(w, "invocations   by environment  %s\n", strings.Join(parts, "   "))
+		fmt.Fprintf(w, "invocations   by environment  %s\n", loadreport.Line(inv, "   "))
 		if sm := st.SecretsManager; sm != nil {
-			parts = parts[:0]
+			var parts []string
 			for _, op := range slices.Sorted(maps.Keys(sm.ByOperation)) {
 				parts = append(parts, fmt.Sprintf("%s %d", op, sm.ByOperation[op]))
 			}
 			fmt.Fprintf(w, "Secrets Manager calls  %d (%s), %d of them throttled\n",
-				sm.Calls, strings.Join(parts, ", "), sm.throttled())
+				sm.Calls, strings.Join(parts, ", "), sm.AllThrottled())
 			if m := r.mix; m != nil && m.unique > 0 {
 				envs := len(st.Environments)
 				life := time.Duration(float64(c.cacheTTL) * (1 - ttlJitter))
-				bound := m.unique*r.refreshes()*envs + sm.throttled()
+				bound := m.unique*r.refreshes()*envs + sm.AllThrottled()
 				verdict := "ok"
 				if sm.Calls > bound {
 					verdict = "EXCEEDED"
 				}
 				fmt.Fprintf(w, "  bound         %d secrets × %d reads (⌊%.1f s since start ÷ %s, the TTL less its 10%% jitter⌋ + 1) × %d environments + %d throttled = %d: %s\n",
-					m.unique, r.refreshes(), r.elapsed.Seconds(), life, envs, sm.throttled(), bound, verdict)
+					m.unique, r.refreshes(), r.elapsed.Seconds(), life, envs, sm.AllThrottled(), bound, verdict)
 				most, mostARN, total := 0, "", 0
 				for arn, n := range sm.SecretReads {
 					total += n

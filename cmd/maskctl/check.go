@@ -47,7 +47,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case 1:
 		arg = fs.Arg(0)
 	default:
-		fmt.Fprintf(stderr, "maskctl check: one payload file at most, got %d arguments\n", fs.NArg())
+		fmt.Fprintf(stderr, "maskctl check: %s\n", payloadArgsError(fs.Args()))
 		return exitUsage
 	}
 	in, closeIn, err := openPayload(arg, stdin)

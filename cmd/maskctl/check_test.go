@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -101,7 +102,8 @@ func TestCheckArguments(t *testing.T) {
 		{"two values", `{} {}`, nil, "not valid JSON"},
 		{"bad UTF-8", "\"\xff\"", nil, "not valid UTF-8"},
 		{"missing file", "", []string{filepath.Join(dir, "nope.json")}, "no such file"},
-		{"two files", "", []string{file, file}, "maskctl check: one payload file at most, got 2 arguments"},
+		{"two files", "", []string{file, file}, "maskctl check: one payload file at most, got 2: " + strconv.Quote(file) + " " + strconv.Quote(file) + "\n"},
+		{"flag after the file", "", []string{file, "-h"}, `one payload file at most, got 2: ` + strconv.Quote(file) + ` "-h": flags go before the payload file ("-h" came after it)`},
 		{"unknown flag", "", []string{"--url", "x"}, "flag provided but not defined: -url"},
 	} {
 		res := offlineCLI(t).runTest(t, tc.stdin, append([]string{"check"}, tc.args...)...)

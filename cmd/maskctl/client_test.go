@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http/httptest"
+	"strconv"
 
 	"net/http"
 	"os"
@@ -478,6 +479,7 @@ func TestArguments(t *testing.T) {
 		{"no URL", `{}`, nil, "no URL: pass --url or --stack, or set MASKRESOLVER_URL"},
 		{"--url and --stack", `{}`, []string{"--url", srv.URL, "--stack", "s"}, "exclude each other"},
 		{"two files", `{}`, []string{"--url", srv.URL, file, file}, "one payload file at most"},
+		{"flag after the file", `{}`, []string{"--url", srv.URL, file, "--dry-run"}, `maskctl: one payload file at most, got 2: ` + strconv.Quote(file) + ` "--dry-run": flags go before the payload file ("--dry-run" came after it)`},
 		{"missing file", `{}`, []string{"--url", srv.URL, filepath.Join(dir, "nope.json")}, "no such file"},
 		{"invalid JSON", `{"client_secret": s3cr3t}`, []string{"--url", srv.URL}, "maskctl: stdin: the payload is not valid JSON (syntax error at byte 19)"},
 		{"bad URL", `{}`, []string{"--url", "ftp://example.com/x"}, "bad URL"},

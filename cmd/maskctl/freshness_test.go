@@ -8,7 +8,8 @@ import (
 )
 
 // Tests of --max-age and --refresh, which ask the API for values read at
-// most so long ago (SPEC §8).
+// most so long ago (the request member "max_age": a cached value older
+// than that is read again).
 
 func TestRequestBodyMaxAge(t *testing.T) {
 	t.Parallel()

@@ -45,6 +45,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -151,7 +153,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	case 1:
 		f.payload = fs.Arg(0)
 	default:
-		return f, fmt.Errorf("one payload file at most, got %d arguments", fs.NArg())
+		return f, errors.New(payloadArgsError(fs.Args()))
 	}
 	if f.url != "" && f.stack != "" {
 		return f, errors.New("--url and --stack exclude each other")
@@ -284,6 +286,28 @@ func fail(stderr io.Writer, err error, timeout time.Duration) int {
 		fmt.Fprintln(stderr, "maskctl:", err)
 	}
 	return exitNetwork
+}
+
+// payloadArgsError says what is wrong when more than one payload file is
+// given. The usual cause is a flag written after the file: flag parsing
+// stops at the first argument that is not a flag, so the flag is taken
+// for a second file.
+func payloadArgsError(args []string) string {
+	msg := fmt.Sprintf("one payload file at most, got %d: %s", len(args), strings.Join(quoted(args), " "))
+	for _, a := range args[1:] {
+		if strings.HasPrefix(a, "-") && a != "-" {
+			return msg + ": flags go before the payload file (" + strconv.Quote(a) + " came after it)"
+		}
+	}
+	return msg
+}
+
+func quoted(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = strconv.Quote(a)
+	}
+	return out
 }
 
 // openPayload opens the payload named by arg: a file, or stdin for "-".

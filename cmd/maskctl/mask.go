@@ -32,7 +32,7 @@ func runMask(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if fs.NArg() != 2 {
-		fmt.Fprintf(stderr, "maskctl mask: want <key> <secret ARN>, got %d arguments\n", fs.NArg())
+		fmt.Fprintf(stderr, "maskctl mask: %s\nusage: maskctl mask <key> <secret ARN> (maskctl mask -h says more)\n", maskArgsError(fs.Args()))
 		return exitUsage
 	}
 	key, arn := fs.Arg(0), fs.Arg(1)
@@ -48,6 +48,27 @@ func runMask(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, m)
 	return exitOK
+}
+
+// maskArgsError says what is wrong with mask's arguments when they are not
+// two, and what to do about it.
+func maskArgsError(args []string) string {
+	switch len(args) {
+	case 0:
+		return "want a key and a secret ARN, got neither"
+	case 1:
+		if _, err := mask.ParseARN(args[0]); err == nil {
+			return "want a key and a secret ARN, got only the ARN: put the key, a member of the secret's JSON SecretString, before it"
+		}
+		return "want a key and a secret ARN, got one argument: put the secret's ARN after the key"
+	}
+	msg := fmt.Sprintf("want a key and a secret ARN, got %d arguments", len(args))
+	for _, a := range args[1:] {
+		if strings.HasPrefix(a, "-") {
+			return msg + ": flags go before the key (" + strconv.Quote(a) + " came after it)"
+		}
+	}
+	return msg + `: quote a key that holds spaces ('my key')`
 }
 
 // buildMask returns the mask for key in the secret arn. The key's own rules

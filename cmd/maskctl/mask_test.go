@@ -95,9 +95,11 @@ func TestMaskCommandErrors(t *testing.T) {
 		{"bad name", []string{"k", "arn:aws:secretsmanager:us-east-1:137149879143:secret:a b"}, `has invalid character ' '`},
 		{"ARN with a space before", []string{"k", " " + jiraARN}, `ARN must start with "arn:", found " arn"`},
 		{"swapped", []string{jiraARN, "prod.jira.secret.key"}, "(the key is an ARN: the order is <key> <secret ARN>)"},
-		{"no arguments", nil, "maskctl mask: want <key> <secret ARN>, got 0 arguments"},
-		{"one argument", []string{"k"}, "got 1 arguments"},
-		{"three arguments", []string{"k", jiraARN, "x"}, "got 3 arguments"},
+		{"no arguments", nil, "maskctl mask: want a key and a secret ARN, got neither\nusage: maskctl mask <key> <secret ARN> (maskctl mask -h says more)\n"},
+		{"only a key", []string{"k"}, "maskctl mask: want a key and a secret ARN, got one argument: put the secret's ARN after the key\nusage:"},
+		{"only an ARN", []string{jiraARN}, "got only the ARN: put the key, a member of the secret's JSON SecretString, before it"},
+		{"three arguments", []string{"my", "key", jiraARN}, "want a key and a secret ARN, got 3 arguments: quote a key that holds spaces ('my key')"},
+		{"flag after the key", []string{"k", jiraARN, "-h"}, `got 3 arguments: flags go before the key ("-h" came after it)`},
 		{"unknown flag", []string{"-x", jiraARN}, "flag provided but not defined: -x"},
 	} {
 		res := offlineCLI(t).runTest(t, "", append([]string{"mask"}, tc.args...)...)

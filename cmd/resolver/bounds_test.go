@@ -193,3 +193,84 @@ func TestLargestAnswerMemory(t *testing.T) {
 		t.Errorf("peak RSS %d MiB above idle, want at most 12 × (MAX_BODY_BYTES + MAX_RESPONSE_BYTES) = %d MiB", (peak-idle)>>20, 12*(maxBody+maxAnswer)>>20)
 	}
 }
+
+// lambdaPayloadMax is Lambda's limit on a synchronous invocation's event.
+const lambdaPayloadMax = 6 << 20
+
+// filled is prefix, then unit repeated, then suffix: about n bytes in all.
+func filled(n int, prefix, unit, suffix string) []byte {
+	return []byte(prefix + strings.Repeat(unit, (n-len(prefix)-len(suffix))/len(unit)) + suffix)
+}
+
+// TestLargeEventsThroughBinary replays the issue's 6 MB direct-invocation
+// events (a rawPath of raw 0xff bytes, a REST multiValueHeaders
+// cache-control of 2 M empty strings, a userArn of \u0001), two of
+// headers, and two events just under the decoder's string bound whose
+// path and caller the 404 message and the summary line must cut. Each event goes to a fresh
+// execution environment: its answer is in its source's shape, no log line
+// passes 8 KB, and its peak memory stays under 64 MiB above idle.
+func TestLargeEventsThroughBinary(t *testing.T) {
+	t.Parallel()
+	const resolve = `"body":"{\"connection\":{\"a\":1}}"`
+	for _, tc := range []struct {
+		name   string
+		event  []byte
+		status int
+		want   string // in the answer's body
+	}{
+		{"6 MB rawPath of 0xff", filled(lambdaPayloadMax, `{"version":"2.0","rawPath":"`, "\xff",
+			`","requestContext":{"http":{"method":"POST","path":"/v1/resolve"}},`+resolve+`}`),
+			400, `"InvalidRequest"`},
+		{"6 MB of empty multi-value cache-control", filled(lambdaPayloadMax,
+			`{"httpMethod":"POST","path":"/v1/resolve","requestContext":{},`+resolve+`,"multiValueHeaders":{"cache-control":[""`, `,""`, `]}}`),
+			400, `"InvalidRequest"`},
+		{"6 MB userArn of \\u0001", filled(lambdaPayloadMax,
+			`{"version":"2.0","rawPath":"/v1/resolve","requestContext":{"http":{"method":"POST"},"authorizer":{"iam":{"userArn":"`, `\u0001`, `"}}},`+resolve+`}`),
+			400, `"InvalidRequest"`},
+		// Headers the decoder skips cost no memory, however many; a
+		// kept one is kept once, however often it is repeated.
+		{"6 MB of a million headers", filled(lambdaPayloadMax,
+			`{"version":"2.0","rawPath":"/v1/resolve","requestContext":{"http":{"method":"POST"}},`+resolve+`,"headers":{"a":""`, `,"a":""`, `}}`),
+			200, `"connection":{"a":1}`},
+		{"6 MB of 60 KB cache-control headers of 0xff", filled(lambdaPayloadMax,
+			`{"version":"2.0","rawPath":"/v1/resolve","requestContext":{"http":{"method":"POST"}},`+resolve+`,"headers":{"a":""`,
+			`,"cache-control":"`+strings.Repeat("\xff", 60_000)+`"`, `}}`),
+			200, `"connection":{"a":1}`},
+		{"60 KB rawPath of 0xff", filled(60_000, `{"version":"2.0","rawPath":"`, "\xff",
+			`","requestContext":{"http":{"method":"POST"}},`+resolve+`}`),
+			404, "bytes in all]"},
+		{"60 KB userArn of \\u0001", filled(60_000,
+			`{"version":"2.0","rawPath":"/v1/resolve","requestContext":{"http":{"method":"POST"},"authorizer":{"iam":{"userArn":"`, `\u0001`, `"}}},`+resolve+`}`),
+			200, `"connection":{"a":1}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := startTraced(t)
+			if p := f.invoke(t, eventFile(t, "http-resolve.json"), ""); p.StatusCode != 200 {
+				t.Fatalf("warm-up: %d %s", p.StatusCode, p.Body)
+			}
+			idle := peakRSS(t, f.pid)
+			start := time.Now()
+			p := f.invoke(t, tc.event, "")
+			took := time.Since(start)
+			if p.StatusCode != tc.status || !strings.Contains(p.Body, tc.want) || len(p.Body) > 2048 {
+				t.Errorf("%d, %d bytes: %.300q; want %d with %s", p.StatusCode, len(p.Body), p.Body, tc.status, tc.want)
+			}
+			peak := peakRSS(t, f.pid)
+			if p := f.invoke(t, eventFile(t, "http-resolve.json"), ""); p.StatusCode != 200 {
+				t.Errorf("next request: %d %s", p.StatusCode, p.Body)
+			}
+			longest := 0
+			for line := range strings.SplitSeq(f.logs.String(), "\n") {
+				longest = max(longest, len(line))
+			}
+			t.Logf("%d-byte event answered in %v; idle %d MiB, peak %d MiB; longest log line %d bytes",
+				len(tc.event), took.Round(time.Millisecond), idle>>20, peak>>20, longest)
+			if longest > 8<<10 {
+				t.Errorf("a log line of %d bytes, want at most 8 KB", longest)
+			}
+			if peak-idle >= 64<<20 {
+				t.Errorf("peak RSS %d MiB above idle, want under 64 MiB", (peak-idle)>>20)
+			}
+		})
+	}
+}

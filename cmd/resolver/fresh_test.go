@@ -65,7 +65,14 @@ func TestFreshOnDemandThroughBinary(t *testing.T) {
 		t.Errorf("Cache-Control: no-cache: %s, want value-v3", p.Body)
 	}
 	f.sm.ResetCalls()
-	for _, bad := range [][]byte{withHeader(t, plain, "Cache-Control", "max-age=soon"), post(t, `{"connection":`+conn+`,"max_age":-1}`)} {
+	// A max-age that does not parse is refused, never ignored: with
+	// whitespace around "=" too (the caller would get cached values).
+	for _, bad := range [][]byte{
+		withHeader(t, plain, "Cache-Control", "max-age=soon"),
+		withHeader(t, plain, "Cache-Control", "max-age = 0"),
+		withHeader(t, plain, "Cache-Control", "no-transform, max-age =0"),
+		post(t, `{"connection":`+conn+`,"max_age":-1}`),
+	} {
 		if p := f.invoke(t, bad, ""); p.StatusCode != 400 || !strings.Contains(p.Body, "InvalidRequest") {
 			t.Errorf("bad max-age: %d %s, want 400 InvalidRequest", p.StatusCode, p.Body)
 		}

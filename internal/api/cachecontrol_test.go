@@ -28,6 +28,18 @@ func TestParseCacheControl(t *testing.T) {
 		{in: "max-age=1.5", bad: true},
 		{in: `max-age="5"`, bad: true},
 		{in: "max-age=5s", bad: true},
+		{in: "max-age=0", set: true},
+		{in: "MAX-AGE=5", maxAge: 5 * time.Second, set: true},
+		{in: " max-age=3 , no-cache", set: true},
+		{in: "max-age=abc", bad: true},
+		{in: `max-age="0"`, bad: true},
+		// No whitespace around "=": RFC 9111's max-age=delta-seconds has
+		// none, so each of these is malformed, not ignored.
+		{in: "max-age = 0", bad: true},
+		{in: "max-age =0", bad: true},
+		{in: "max-age= 0", bad: true},
+		{in: "max-age\t=0", bad: true},
+		{in: "no-cache, max-age = 0", bad: true},
 	}
 	for _, tt := range tests {
 		d, set, err := parseCacheControl(tt.in)

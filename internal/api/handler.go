@@ -234,10 +234,10 @@ func (h *Handler) limited(r request, body []byte, b64 bool) (request, answer) {
 
 func (h *Handler) route(ctx context.Context, r request, sum *summary) answer {
 	if r.path != Route {
-		return errorAnswer(codeNotFound, "no route "+strconv.Quote(r.path)+"; the function answers POST "+Route)
+		return errorAnswer(codeNotFound, "no route "+strconv.Quote(echoed(r.path))+"; the function answers POST "+Route)
 	}
 	if r.method != "POST" {
-		a := errorAnswer(codeMethodNotAllowed, "method "+strconv.Quote(r.method)+" is not allowed on "+Route+"; use POST")
+		a := errorAnswer(codeMethodNotAllowed, "method "+strconv.Quote(echoed(r.method))+" is not allowed on "+Route+"; use POST")
 		a.allow = true
 		return a
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/maskresolver/maskresolver/internal/resolve"
@@ -284,7 +285,8 @@ func (d *jsonDecoder) stringToken() (raw []byte, esc bool, err error) {
 	}
 }
 
-// str decodes a string member; null leaves it as it was.
+// str decodes a string member; null leaves it as it was. One longer
+// than maxEventString as written is a type error and is not kept.
 func (d *jsonDecoder) str(dst *string, what string) error {
 	if d.null() {
 		return nil
@@ -295,6 +297,12 @@ func (d *jsonDecoder) str(dst *string, what string) error {
 	raw, esc, err := d.stringToken()
 	if err != nil {
 		return err
+	}
+	if len(raw) > maxEventString {
+		if d.typeErr == nil {
+			d.typeErr = &stringTooLong{what}
+		}
+		return nil
 	}
 	if esc {
 		d.tmp = resolve.AppendUnescaped(d.tmp[:0], raw)
@@ -312,14 +320,16 @@ func (d *jsonDecoder) str(dst *string, what string) error {
 }
 
 // perByteUTF8 is b with each byte that is not UTF-8 replaced by U+FFFD.
+// It builds the string in place: no copy of what can be 3 times b.
 func perByteUTF8(b []byte) string {
-	out := make([]byte, 0, len(b)+8)
+	var out strings.Builder
+	out.Grow(len(b) + 8)
 	for i := 0; i < len(b); {
 		r, n := utf8.DecodeRune(b[i:])
-		out = utf8.AppendRune(out, r)
+		out.WriteRune(r)
 		i += n
 	}
-	return string(out)
+	return out.String()
 }
 
 // strPtr decodes a string member held by pointer; null clears it.
@@ -345,7 +355,9 @@ func (d *jsonDecoder) strPtr(dst **string, what string) error {
 
 // strs decodes an array of strings as encoding/json decodes into a slice:
 // null clears it; an array reuses it, and a null element keeps what that
-// element held before.
+// element held before. An array of more than maxHeaderValues elements, or
+// whose text passes maxEventString, is a type error: it is checked to its
+// end, but only the elements before the bound are kept.
 func (d *jsonDecoder) strs(dst *[]string, what string) error {
 	if d.null() {
 		*dst = nil
@@ -360,7 +372,14 @@ func (d *jsonDecoder) strs(dst *[]string, what string) error {
 		return nil
 	}
 	s := (*dst)[:0]
+	start := d.pos
 	err := d.array(func() error {
+		if d.pos-start > maxEventString || len(s) == maxHeaderValues {
+			if d.typeErr == nil {
+				d.typeErr = &stringTooLong{what}
+			}
+			return d.skip() // checked, not kept
+		}
 		if i := len(s); i < cap(s) {
 			s = s[:i+1]
 		} else {

@@ -50,13 +50,13 @@ func (h *Handler) logSummary(ctx context.Context, r request, s summary, start ti
 	attrs := make([]slog.Attr, 0, 32) // the most a line holds, with its metrics
 	attrs = append(attrs,
 		slog.String("source", r.source.String()),
-		slog.String("route", r.method+" "+r.path),
+		slog.String("route", echoed(r.method+" "+r.path)),
 		slog.Int("status", s.status),
 		slog.Float64("duration_ms", ms),
 		slog.String("outcome", s.outcome()),
 	)
 	if r.caller != "" {
-		attrs = append(attrs, slog.String("caller", r.caller))
+		attrs = append(attrs, slog.String("caller", echoed(r.caller)))
 	}
 	var st secrets.Stats
 	masks := 0

@@ -47,7 +47,7 @@ func New(ctx context.Context, lookup func(string) (string, bool), opts ...Option
 	for _, fn := range opts {
 		fn(&o)
 	}
-	cfg, err := config.Load(lookup)
+	cfg, err := config.Load(lookup, defaults())
 	if err != nil {
 		return nil, err
 	}
@@ -100,6 +100,25 @@ func New(ctx context.Context, lookup func(string) (string, bool), opts ...Option
 		api.WithLogger(logger),
 		api.WithMetricsNamespace(cfg.MetricsNamespace),
 	), nil
+}
+
+// defaults gathers the default of each setting from the package that uses
+// it, so that each lives once and config knows none of them.
+func defaults() config.Defaults {
+	return config.Defaults{
+		CacheTTL:           secrets.DefaultTTL,
+		CacheMaxEntries:    secrets.DefaultMaxEntries,
+		CacheStaleIfError:  secrets.DefaultStaleIfError,
+		CacheNotFoundTTL:   secrets.DefaultNotFoundTTL,
+		RefreshMinInterval: secrets.DefaultRefreshMinInterval,
+		MaxBodyBytes:       api.DefaultMaxBodyBytes,
+		MaxMasks:           resolve.DefaultMaxMasks,
+		MaxDepth:           resolve.DefaultMaxDepth,
+		MaxStringBytes:     resolve.DefaultMaxStringBytes,
+		MaxSecrets:         resolve.DefaultMaxSecrets,
+		MaxResponseBytes:   resolve.DefaultMaxResponseBytes,
+		MetricsNamespace:   api.DefaultMetricsNamespace,
+	}
 }
 
 // prefetch warms the cache with PREFETCH_SECRETS. A secret that cannot be

@@ -11,10 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/maskresolver/maskresolver/internal/api"
 	"github.com/maskresolver/maskresolver/internal/mask"
-	"github.com/maskresolver/maskresolver/internal/resolve"
-	"github.com/maskresolver/maskresolver/internal/secrets"
 )
 
 // Variables lists every environment variable Load reads, for tests and
@@ -25,6 +22,28 @@ var Variables = []string{
 	"REFRESH_MIN_INTERVAL", "PREFETCH_SECRETS",
 	"MAX_BODY_BYTES", "MAX_MASKS", "MAX_DEPTH", "MAX_STRING_BYTES", "MAX_SECRETS", "MAX_RESPONSE_BYTES",
 	"LOG_LEVEL", "METRICS_NAMESPACE",
+	"SCOPES", "SCOPES_SECRET_ARN",
+}
+
+// Defaults are the values of the settings the environment leaves unset.
+// Each lives once, as a constant beside the option of the package that
+// uses it (secrets, resolve, api); app gathers them, so that config knows
+// nothing of the packages that serve a request.
+type Defaults struct {
+	CacheTTL           time.Duration
+	CacheMaxEntries    int
+	CacheStaleIfError  time.Duration
+	CacheNotFoundTTL   time.Duration
+	RefreshMinInterval time.Duration
+
+	MaxBodyBytes     int
+	MaxMasks         int
+	MaxDepth         int
+	MaxStringBytes   int
+	MaxSecrets       int
+	MaxResponseBytes int
+
+	MetricsNamespace string
 }
 
 // Config is the validated configuration of one execution environment.
@@ -57,6 +76,15 @@ type Config struct {
 	// MetricsNamespace is the CloudWatch namespace of the summary line's
 	// Embedded Metric Format metrics.
 	MetricsNamespace string
+
+	// Scopes are the scopes of SCOPES. They are empty when SCOPES is unset,
+	// and so when SCOPES_SECRET_ARN names the document instead: that one
+	// is read, and parsed with ParseScopes, by the holder of a Secrets
+	// Manager client.
+	Scopes Scopes
+	// ScopesSecretARN is the secret whose SecretString is the scopes
+	// document (SCOPES_SECRET_ARN), or "".
+	ScopesSecretARN string
 }
 
 // CallerRule lets the callers it names resolve the secrets it names.
@@ -95,24 +123,24 @@ func (r CallerRule) matchesCaller(caller string) bool {
 	return r.Callers.Match(caller)
 }
 
-// Load reads the configuration through lookup (os.LookupEnv in production).
+// Load reads the configuration through lookup (os.LookupEnv in production);
+// a setting the environment leaves unset takes its value from d.
 // All problems are reported together, each naming its variable.
-func Load(lookup func(string) (string, bool)) (Config, error) {
-	// Each default lives once, with the package that uses it.
+func Load(lookup func(string) (string, bool), d Defaults) (Config, error) {
 	c := Config{
-		CacheTTL:           secrets.DefaultTTL,
-		CacheMaxEntries:    secrets.DefaultMaxEntries,
-		CacheStaleIfError:  secrets.DefaultStaleIfError,
-		CacheNotFoundTTL:   secrets.DefaultNotFoundTTL,
-		RefreshMinInterval: secrets.DefaultRefreshMinInterval,
-		MaxBodyBytes:       api.DefaultMaxBodyBytes,
-		MaxMasks:           resolve.DefaultMaxMasks,
-		MaxDepth:           resolve.DefaultMaxDepth,
-		MaxStringBytes:     resolve.DefaultMaxStringBytes,
-		MaxSecrets:         resolve.DefaultMaxSecrets,
-		MaxResponseBytes:   resolve.DefaultMaxResponseBytes,
+		CacheTTL:           d.CacheTTL,
+		CacheMaxEntries:    d.CacheMaxEntries,
+		CacheStaleIfError:  d.CacheStaleIfError,
+		CacheNotFoundTTL:   d.CacheNotFoundTTL,
+		RefreshMinInterval: d.RefreshMinInterval,
+		MaxBodyBytes:       d.MaxBodyBytes,
+		MaxMasks:           d.MaxMasks,
+		MaxDepth:           d.MaxDepth,
+		MaxStringBytes:     d.MaxStringBytes,
+		MaxSecrets:         d.MaxSecrets,
+		MaxResponseBytes:   d.MaxResponseBytes,
 		LogLevel:           slog.LevelInfo,
-		MetricsNamespace:   api.DefaultMetricsNamespace,
+		MetricsNamespace:   d.MetricsNamespace,
 	}
 	var errs []error
 	get := func(name string) (string, bool) {
@@ -231,6 +259,25 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			fail("METRICS_NAMESPACE", v, errors.New("must be 1-255 characters: letters, digits, and any of . - _ / # and colon"))
 		}
 		c.MetricsNamespace = v
+	}
+	// The scopes document holds external ids: its errors name the variable
+	// and the scope but never quote it, so it does not go through fail.
+	doc, hasDoc := get("SCOPES")
+	if hasDoc {
+		ss, err := ParseScopes([]byte(doc), "SCOPES")
+		if err != nil {
+			errs = append(errs, err)
+		}
+		c.Scopes = ss
+	}
+	if v, ok := get("SCOPES_SECRET_ARN"); ok {
+		if _, err := mask.ParseARN(v); err != nil {
+			fail("SCOPES_SECRET_ARN", v, fmt.Errorf("not a secret ARN: %w", err))
+		}
+		c.ScopesSecretARN = v
+		if hasDoc {
+			errs = append(errs, errors.New("SCOPES and SCOPES_SECRET_ARN are both set: set one (no scopes when neither is)"))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("invalid configuration: %w", err)

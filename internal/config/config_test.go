@@ -18,20 +18,40 @@ func env(vars map[string]string) func(string) (string, bool) {
 	}
 }
 
+// testDefaults are the values app passes today (see internal/app's
+// TestDefaults), so the messages below read as an operator sees them.
+var testDefaults = config.Defaults{
+	CacheTTL:           5 * time.Minute,
+	CacheMaxEntries:    1000,
+	CacheStaleIfError:  15 * time.Minute,
+	CacheNotFoundTTL:   5 * time.Second,
+	RefreshMinInterval: time.Second,
+	MaxBodyBytes:       1048576,
+	MaxMasks:           1000,
+	MaxDepth:           64,
+	MaxStringBytes:     256 << 10,
+	MaxSecrets:         100,
+	MaxResponseBytes:   6<<20 - 4<<10,
+	MetricsNamespace:   "maskresolver",
+}
+
+// defaults is the Config of an empty environment: every setting from
+// testDefaults, and log level info.
 func defaults() config.Config {
+	d := testDefaults
 	return config.Config{
-		CacheTTL:           5 * time.Minute,
-		CacheMaxEntries:    1000,
-		CacheStaleIfError:  15 * time.Minute,
-		CacheNotFoundTTL:   5 * time.Second,
-		RefreshMinInterval: time.Second,
-		MaxBodyBytes:       1048576,
-		MaxMasks:           1000,
-		MaxDepth:           64,
-		MaxStringBytes:     256 << 10,
-		MaxSecrets:         100,
-		MaxResponseBytes:   6<<20 - 4<<10,
-		MetricsNamespace:   "maskresolver",
+		CacheTTL:           d.CacheTTL,
+		CacheMaxEntries:    d.CacheMaxEntries,
+		CacheStaleIfError:  d.CacheStaleIfError,
+		CacheNotFoundTTL:   d.CacheNotFoundTTL,
+		RefreshMinInterval: d.RefreshMinInterval,
+		MaxBodyBytes:       d.MaxBodyBytes,
+		MaxMasks:           d.MaxMasks,
+		MaxDepth:           d.MaxDepth,
+		MaxStringBytes:     d.MaxStringBytes,
+		MaxSecrets:         d.MaxSecrets,
+		MaxResponseBytes:   d.MaxResponseBytes,
+		MetricsNamespace:   d.MetricsNamespace,
 		LogLevel:           slog.LevelInfo,
 	}
 }
@@ -99,7 +119,7 @@ func TestLoad(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := config.Load(env(tt.vars))
+			got, err := config.Load(env(tt.vars), testDefaults)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -169,7 +189,7 @@ func TestLoadErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := config.Load(env(tt.vars))
+			got, err := config.Load(env(tt.vars), testDefaults)
 			if err == nil {
 				t.Fatalf("no error; Config = %+v", got)
 			}
@@ -189,7 +209,7 @@ func TestLoadErrors(t *testing.T) {
 // operator sees all of them in the cold start's log.
 func TestLoadErrorsOnePerVariable(t *testing.T) {
 	t.Parallel()
-	_, err := config.Load(env(map[string]string{"CACHE_TTL": "banana", "MAX_MASKS": "0", "LOG_LEVEL": "loud"}))
+	_, err := config.Load(env(map[string]string{"CACHE_TTL": "banana", "MAX_MASKS": "0", "LOG_LEVEL": "loud"}), testDefaults)
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -217,7 +237,7 @@ func TestStrictLevelsAndRules(t *testing.T) {
 		}
 	}
 	for _, v := range []string{"[]", "null"} {
-		_, err := config.Load(func(k string) (string, bool) { return v, k == "CALLER_RULES" })
+		_, err := config.Load(func(k string) (string, bool) { return v, k == "CALLER_RULES" }, testDefaults)
 		if err == nil || !strings.Contains(err.Error(), "CALLER_RULES") {
 			t.Errorf("CALLER_RULES=%s: err = %v, want an error naming the variable", v, err)
 		}
@@ -227,7 +247,7 @@ func TestStrictLevelsAndRules(t *testing.T) {
 func TestMetricsNamespace(t *testing.T) {
 	t.Parallel()
 	for v, ok := range map[string]bool{"acme/maskresolver": true, "a.b-c_d#e:f": true, "has space": false, "naïve": false} {
-		c, err := config.Load(func(k string) (string, bool) { return v, k == "METRICS_NAMESPACE" })
+		c, err := config.Load(func(k string) (string, bool) { return v, k == "METRICS_NAMESPACE" }, testDefaults)
 		if (err == nil) != ok || (ok && c.MetricsNamespace != v) {
 			t.Errorf("METRICS_NAMESPACE=%q: %+v, %v", v, c.MetricsNamespace, err)
 		}
@@ -243,7 +263,7 @@ func TestVariablesListed(t *testing.T) {
 	t.Parallel()
 	for _, name := range config.Variables {
 		bad := "\x00not valid for any setting\x00"
-		_, err := config.Load(env(map[string]string{name: bad}))
+		_, err := config.Load(env(map[string]string{name: bad}), testDefaults)
 		if err == nil || !strings.Contains(err.Error(), name) {
 			// METRICS_NAMESPACE and LOG_LEVEL reject it too; a variable
 			// Load ignored would not be named.

@@ -61,16 +61,30 @@ func (ps Patterns) Match(s string) bool {
 // must look like an ARN (start with "arn:" or be "*") so that a typo such as
 // a bare secret name fails loudly instead of allowing nothing.
 func parsePatterns(list []string) (Patterns, error) {
+	ps, bad := compilePatterns(list)
+	if bad >= 0 {
+		return nil, fmt.Errorf("pattern %q %s", strings.TrimSpace(list[bad]), errNotPattern)
+	}
+	return ps, nil
+}
+
+// errNotPattern says what a pattern must look like.
+const errNotPattern = `must be an ARN pattern starting with "arn:" or "*"`
+
+// compilePatterns is parsePatterns for callers that must not quote what
+// they were given (a scopes document): it returns the index in list of the
+// first entry that is not a pattern, or -1.
+func compilePatterns(list []string) (Patterns, int) {
 	var ps Patterns
-	for _, raw := range list {
+	for i, raw := range list {
 		p := strings.TrimSpace(raw)
 		if p == "" {
 			continue
 		}
 		if p != "*" && !strings.HasPrefix(p, "arn:") {
-			return nil, fmt.Errorf("pattern %q must be an ARN pattern starting with \"arn:\" or \"*\"", p)
+			return nil, i
 		}
 		ps = append(ps, Pattern(p))
 	}
-	return ps, nil
+	return ps, -1
 }

@@ -256,7 +256,7 @@ func TestAllowedFromEnv(t *testing.T) {
 	c, err := config.Load(env(map[string]string{
 		"SECRET_ARN_ALLOWLIST": "arn:aws:secretsmanager:us-east-1:137149879143:secret:*",
 		"CALLER_RULES":         `[{"callers":["*"],"secrets":["arn:*:secret:shared/*"]},{"callers":["arn:aws:iam::137149879143:role/app"],"secrets":["*"]}]`,
-	}))
+	}), testDefaults)
 	if err != nil {
 		t.Fatal(err)
 	}

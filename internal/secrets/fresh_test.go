@@ -194,3 +194,79 @@ func TestFreshStaleWithinMaxAge(t *testing.T) {
 		t.Error("max_age 1 min, value 2 min old, refresh failing: served the stale value")
 	}
 }
+
+// REFRESH_MIN_INTERVAL bounds forced reads that fail too: within the
+// interval after a failed read, forced requests get that failure (same
+// code) with no call, requests without max_age keep the cached value, and
+// a forced request after the interval reads again.
+func TestFreshFailedForcedReadRemembered(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		fault string
+		code  Code
+	}{
+		{"InternalServiceError", CodeUpstream},
+		{"ThrottlingException", CodeThrottled},
+		{"AccessDeniedException", CodeAccessDenied},
+	} {
+		t.Run(tc.fault, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, WithTTL(time.Minute), WithRefreshMinInterval(time.Second))
+			arn := f.put(t, dbARN, aws.String(dbValue))
+			f.get(t, arn)
+			f.clock.Add(10 * time.Second)
+			f.sm.Inject(smfake.Fault{Op: "GetSecretValue", Code: tc.fault})
+			f.sm.ResetCalls()
+			res, st := f.store.Get(shortContext(t), []string{arn}, forced)
+			if res[0].Err == nil || res[0].Err.Code != tc.code || st.Calls != 1 {
+				t.Fatalf("failed forced read: %+v, %+v; want %s after 1 call", res[0], st, tc.code)
+			}
+			first, calls := res[0].Err, f.sm.Calls("")
+			for range 5 {
+				f.clock.Add(190 * time.Millisecond) // 950 ms in all
+				res, st := f.store.Get(t.Context(), []string{arn}, forced)
+				if e := res[0].Err; e == nil || e.Code != first.Code || e.Transient != first.Transient || st.Calls != 0 || st.Forced != 0 {
+					t.Errorf("forced, within the interval: %+v, %+v; want %s again, no read", res[0], st, tc.code)
+				}
+			}
+			if n := f.sm.Calls(""); n != calls {
+				t.Errorf("5 forced requests within the interval: %d calls, want none", n-calls)
+			}
+			if tc.code != CodeAccessDenied { // a denial evicts the value
+				if res, st := f.store.Get(t.Context(), []string{arn}, Freshness{}); res[0].Err != nil || st.Hits != 1 || st.Calls != 0 {
+					t.Errorf("without max_age: %+v, %+v; want the cached value", res[0], st)
+				}
+			}
+			f.clock.Add(50 * time.Millisecond) // the interval has passed
+			if res, st := f.store.Get(shortContext(t), []string{arn}, forced); res[0].Err == nil || st.Calls != 1 {
+				t.Errorf("forced, after the interval: %+v, %+v; want a new read", res[0], st)
+			}
+			f.sm.ClearFaults()
+			f.clock.Add(time.Second)
+			if res, st := f.store.Get(t.Context(), []string{arn}, forced); res[0].Err != nil || st.Calls != 1 {
+				t.Errorf("forced, once Secrets Manager answers: %+v, %+v; want the value read", res[0], st)
+			}
+		})
+	}
+}
+
+// Any failed read starts the interval, forced or not; a request whose
+// max_age accepts the stale value still gets it from the remembered
+// failure, without a call.
+func TestFreshFailedRefreshRemembered(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, WithTTL(time.Minute), WithStaleIfError(time.Hour))
+	arn := f.put(t, dbARN, aws.String(dbValue))
+	f.get(t, arn)
+	f.clock.Add(2 * time.Minute) // expired, inside the stale window
+	f.sm.Inject(smfake.Fault{Op: "GetSecretValue", Code: "InternalServiceError"})
+	if res, st := f.store.Get(t.Context(), []string{arn}, Freshness{}); res[0].Err != nil || st.Stale != 1 || st.Calls != 1 {
+		t.Fatalf("expired, refresh failing: %+v, %+v; want the stale value after 1 call", res[0], st)
+	}
+	if res, st := f.store.Get(t.Context(), []string{arn}, forced); res[0].Err == nil || res[0].Err.Code != CodeUpstream || st.Calls != 0 {
+		t.Errorf("forced, within the interval of the failed refresh: %+v, %+v; want UpstreamError, no call", res[0], st)
+	}
+	if res, st := f.store.Get(t.Context(), []string{arn}, Freshness{MaxAge: time.Hour, Bounded: true}); res[0].Err != nil || st.Stale != 1 || st.Calls != 0 {
+		t.Errorf("max_age 1 h, within the interval: %+v, %+v; want the stale value, no call", res[0], st)
+	}
+}

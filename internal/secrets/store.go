@@ -40,8 +40,10 @@ const (
 	// short enough that a secret created just after is soon found.
 	DefaultNotFoundTTL = 5 * time.Second
 	// DefaultRefreshMinInterval floors a request's max_age: a value read
-	// at most this long ago counts as fresh, so a flood of max_age 0
-	// costs at most one read per secret per interval.
+	// at most this long ago counts as fresh, and a read that failed less
+	// than this long ago answers forced requests with its failure, so a
+	// flood of max_age 0 costs at most one read per secret per interval,
+	// whether the reads succeed or fail.
 	DefaultRefreshMinInterval = time.Second
 	// ttlJitter is the largest share of the TTL taken off an entry's life, so
 	// that secrets read together do not all expire, and refresh, together.
@@ -100,6 +102,10 @@ type Store struct {
 	// exist. It is apart from cache so that made-up ARNs, which cost a
 	// caller nothing to invent, cannot push real secrets out.
 	notFound *lru.Cache[string, time.Time]
+	// failures remembers each secret's last failed read, for requests
+	// with a max_age (see Freshness); apart from cache for the same
+	// reason as notFound.
+	failures *lru.Cache[string, failure]
 
 	mu       sync.Mutex
 	inflight map[string]*call // reads under way, shared by concurrent requests
@@ -115,12 +121,22 @@ type entry struct {
 	expires time.Time
 }
 
-// Freshness is how recent a request wants its values (SPEC §8). The zero
-// value takes any value within CACHE_TTL.
+// failure is a read that failed, and when it ended.
+type failure struct {
+	err *Error
+	at  time.Time
+}
+
+// Freshness is how recent a request wants its values. The zero value
+// takes any value within CACHE_TTL.
 type Freshness struct {
 	// MaxAge, when Bounded, is the oldest a value served from memory may
 	// be; older values are read again. The store's refresh interval
-	// floors it, and CACHE_TTL still applies.
+	// floors it, and CACHE_TTL still applies. Within that interval after
+	// a secret's read failed, a Bounded request that would read it again
+	// gets that failure instead, without a call: a flood of max_age 0
+	// costs one read per secret per interval when Secrets Manager fails
+	// too.
 	MaxAge  time.Duration
 	Bounded bool
 }
@@ -165,11 +181,15 @@ func New(cfg aws.Config, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not-found cache: %w", err)
 	}
+	failures, err := lru.New[string, failure](max(o.maxEntries, DefaultMaxEntries))
+	if err != nil {
+		return nil, fmt.Errorf("failed-read cache: %w", err)
+	}
 	clients, err := lru.New[string, API](maxClients)
 	if err != nil {
 		return nil, fmt.Errorf("client cache of %d regions: %w", maxClients, err)
 	}
-	return &Store{opts: o, cache: cache, notFound: notFound, clients: clients, inflight: map[string]*call{}}, nil
+	return &Store{opts: o, cache: cache, notFound: notFound, failures: failures, clients: clients, inflight: map[string]*call{}}, nil
 }
 
 // Result is the outcome for one requested ARN: a Secret or an Error.
@@ -201,7 +221,8 @@ type Stats struct {
 // still pending then is a CodeTimeout error.
 //
 // f bounds the age of values served from memory; a read forced by it that
-// fails is never answered with the older value.
+// fails is never answered with the older value, and answers f's requests
+// for the refresh interval (see Freshness).
 func (s *Store) Get(ctx context.Context, arns []string, f Freshness) ([]Result, Stats) {
 	results := make([]Result, len(arns))
 	var st Stats
@@ -209,25 +230,27 @@ func (s *Store) Get(ctx context.Context, arns []string, f Freshness) ([]Result, 
 	now := s.opts.now()
 	var misses []int
 	for i, arn := range arns {
-		e, ok := s.cache.Get(arn)
-		if ok && now.Before(e.expires) {
-			if s.fresh(f, e.read, now) {
-				results[i].Secret = e.secret
-				st.Hits++
-				continue
-			}
-			st.Forced++
+		e, cached := s.cache.Get(arn)
+		cached = cached && now.Before(e.expires)
+		if cached && s.fresh(f, e.read, now) {
+			results[i].Secret = e.secret
+			st.Hits++
+			continue
 		}
-		if err, ok := s.knownMissing(arn, f, now); ok {
+		if err, ok := s.remembered(arn, f, now, true); ok {
 			results[i].Err = err
 			st.Hits++
 			continue
+		}
+		if cached {
+			st.Forced++
 		}
 		misses = append(misses, i)
 	}
 	st.Misses = len(misses)
 	endLookup("cache_hits", st.Hits, "cache_misses", st.Misses)
 	if len(misses) == 0 {
+		s.standIn(ctx, arns, results, f, &st)
 		return results, st
 	}
 	fetchCtx, endFetch := xtrace.Start(ctx, "fetch")
@@ -236,11 +259,11 @@ func (s *Store) Get(ctx context.Context, arns []string, f Freshness) ([]Result, 
 	}()
 	ctx = fetchCtx
 	var n counters
-	joined := s.await(ctx, arns, misses, results, f, &n)
+	joined := s.await(ctx, arns, misses, results, f, true, &n)
 
 	// A read joined from another request ran under that request's
 	// deadline. If it ran out but ours has not, read again on our time,
-	// once.
+	// once, whatever failure that read left behind.
 	var again []int
 	for _, i := range joined {
 		if e := results[i].Err; e != nil && e.Code == CodeTimeout && errors.Is(e.Err, context.DeadlineExceeded) && !expired(ctx) {
@@ -248,11 +271,18 @@ func (s *Store) Get(ctx context.Context, arns []string, f Freshness) ([]Result, 
 		}
 	}
 	if len(again) > 0 {
-		s.await(ctx, arns, again, results, f, &n)
+		s.await(ctx, arns, again, results, f, false, &n)
 	}
 	st.Calls, st.Throttles = int(n.calls.Load()), int(n.throttles.Load())
+	s.standIn(ctx, arns, results, f, &st)
+	return results, st
+}
 
-	for _, i := range misses {
+// standIn replaces each transient failure among results, read now or
+// remembered, with the cached value that may stand in for it (see
+// fallback).
+func (s *Store) standIn(ctx context.Context, arns []string, results []Result, f Freshness, st *Stats) {
+	for i := range results {
 		if results[i].Err == nil || !results[i].Err.Transient {
 			continue
 		}
@@ -271,17 +301,28 @@ func (s *Store) Get(ctx context.Context, arns []string, f Freshness) ([]Result, 
 			"secret_arn", arns[i], "code", string(failed.Code), "error", failed.Err.Error())
 		st.Stale++
 	}
-	return results, st
 }
 
-// knownMissing answers for a secret Secrets Manager said, less than
-// notFoundTTL ago (and fresh enough for f), does not exist.
-func (s *Store) knownMissing(arn string, f Freshness, now time.Time) (*Error, bool) {
-	read, ok := s.notFound.Get(arn)
-	if !ok || !now.Before(read.Add(s.opts.notFoundTTL)) || !s.fresh(f, read, now) {
+// remembered answers from memory for a secret that is not cached fresh
+// enough for f: one Secrets Manager said, less than notFoundTTL ago (and
+// fresh enough for f), does not exist; or, when f is Bounded and replay
+// says so, one whose last read failed less than refreshMin ago, with that
+// read's failure.
+func (s *Store) remembered(arn string, f Freshness, now time.Time, replay bool) (*Error, bool) {
+	if read, ok := s.notFound.Get(arn); ok && now.Before(read.Add(s.opts.notFoundTTL)) && s.fresh(f, read, now) {
+		return &Error{Code: CodeNotFound, ARN: arn, Err: errors.New("remembered: ResourceNotFound within CACHE_NOT_FOUND_TTL")}, true
+	}
+	if !replay || !f.Bounded {
 		return nil, false
 	}
-	return &Error{Code: CodeNotFound, ARN: arn, Err: errors.New("remembered: ResourceNotFound within CACHE_NOT_FOUND_TTL")}, true
+	last, ok := s.failures.Get(arn)
+	if !ok || now.Sub(last.at) >= s.opts.refreshMin {
+		return nil, false
+	}
+	e := *last.err
+	e.ARN = arn
+	e.Err = fmt.Errorf("remembered within REFRESH_MIN_INTERVAL: %w", last.err.Err)
+	return &e, true
 }
 
 // fallback returns the cached value that may stand in for a read that
@@ -312,10 +353,11 @@ type call struct {
 }
 
 // await starts a read for each of arns[idx] that no concurrent request is
-// reading (and the cache has not meanwhile filled), joins the others, and
-// waits for all of them or ctx. It returns the indexes whose reads it
-// joined rather than led.
-func (s *Store) await(ctx context.Context, arns []string, idx []int, results []Result, f Freshness, n *counters) (joined []int) {
+// reading (and the cache has not meanwhile filled, nor, when replay says
+// so, a failure meanwhile been remembered: see remembered), joins the
+// others, and waits for all of them or ctx. It returns the indexes whose
+// reads it joined rather than led.
+func (s *Store) await(ctx context.Context, arns []string, idx []int, results []Result, f Freshness, replay bool, n *counters) (joined []int) {
 	waits := make([]*call, len(idx))
 	var lead []string
 	var leadCalls []*call
@@ -334,7 +376,7 @@ func (s *Store) await(ctx context.Context, arns []string, idx []int, results []R
 			waits[k] = c
 			continue
 		}
-		if err, ok := s.knownMissing(arn, f, now); ok {
+		if err, ok := s.remembered(arn, f, now, replay); ok {
 			c := &call{done: make(chan struct{}), res: Result{Err: err}}
 			close(c.done)
 			waits[k] = c
@@ -381,52 +423,6 @@ func readMargin(left time.Duration) time.Duration {
 	return min(maxReadMargin, max(left, 0)/10)
 }
 
-// maxBatch is BatchGetSecretValue's limit of secret ids a call.
-const maxBatch = 20
-
-// readAll reads arns, grouped by region: one secret with GetSecretValue,
-// several with BatchGetSecretValue in calls of at most maxBatch ids. All
-// calls, across regions and chunks, go out concurrently.
-func (s *Store) readAll(ctx context.Context, arns []string, cs []*call, n *counters) {
-	byRegion := map[string][]int{}
-	var regions []string
-	for i, arn := range arns {
-		r := regionOf(arn)
-		if _, ok := byRegion[r]; !ok {
-			regions = append(regions, r)
-		}
-		byRegion[r] = append(byRegion[r], i)
-	}
-	var wg sync.WaitGroup
-	for _, region := range regions {
-		client := s.client(region)
-		idx := byRegion[region]
-		if len(idx) == 1 || !s.batchAllowed(region) {
-			for _, i := range idx {
-				wg.Go(func() {
-					s.guard(ctx, arns[i:i+1], cs[i:i+1], func() {
-						s.finish(arns[i], cs[i], s.fetch(ctx, client, arns[i], n))
-					})
-				})
-			}
-			continue
-		}
-		for chunk := range slices.Chunk(idx, maxBatch) {
-			wg.Go(func() {
-				ids := make([]string, len(chunk))
-				owned := make([]*call, len(chunk))
-				for k, i := range chunk {
-					ids[k], owned[k] = arns[i], cs[i]
-				}
-				s.guard(ctx, ids, owned, func() {
-					s.fetchBatch(ctx, client, region, ids, n, func(k int, r Result) { s.finish(ids[k], owned[k], r) })
-				})
-			})
-		}
-	}
-	wg.Wait()
-}
-
 // guard runs read, which finishes the calls cs of arns. Should it panic —
 // a bug, since no input is known to cause one — the calls it had not
 // finished fail instead of leaving their requests waiting until their
@@ -459,7 +455,12 @@ func (s *Store) finish(arn string, c *call, r Result) {
 		now := s.opts.now()
 		s.cache.Add(arn, &entry{secret: r.Secret, read: now, expires: now.Add(s.jitteredTTL())})
 		s.notFound.Remove(arn)
-	case !r.Err.Transient:
+		s.failures.Remove(arn)
+	default:
+		s.failures.Add(arn, failure{err: r.Err, at: s.opts.now()})
+		if r.Err.Transient {
+			break
+		}
 		// Secrets Manager has answered that the secret is gone, denied or
 		// unreadable: its old value may no longer stand in for it.
 		s.cache.Remove(arn)
@@ -486,90 +487,6 @@ func (s *Store) fetch(ctx context.Context, client API, arn string, n *counters) 
 		return Result{Err: s.failed(ctx, client, arn, err, rr, n)}
 	}
 	return Result{Secret: newSecret(out.ARN, out.VersionId, out.SecretString)}
-}
-
-// fetchBatch reads several secrets of one region with one
-// BatchGetSecretValue call and maps each value and each entry of its Errors
-// list back to the id that asked for it, handing each outcome to done as
-// soon as it is known (once per id, possibly from several goroutines), so
-// that a value is cached, and its TTL starts, when it was read. When the
-// role may not call the batch action at all, it falls back to single
-// reads and remembers that for the life of the execution environment; when
-// the batch, or an entry of it, is throttled, those secrets move to
-// GetSecretValue at once.
-func (s *Store) fetchBatch(ctx context.Context, client API, region string, ids []string, n *counters, done func(k int, r Result)) {
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	single := func(k int) { wg.Go(func() { done(k, s.fetch(ctx, client, ids[k], n)) }) }
-	n.calls.Add(1)
-	out, err := client.BatchGetSecretValue(ctx, &secretsmanager.BatchGetSecretValueInput{SecretIdList: ids}, withBatchRetryer)
-	if err != nil {
-		var apiErr smithy.APIError
-		denied := errors.As(err, &apiErr) && apiErr.ErrorCode() == "AccessDeniedException"
-		switch {
-		case denied:
-			// No secretsmanager:BatchGetSecretValue for the role, or a VPC
-			// endpoint policy that refuses one secret of the batch: only
-			// single reads can tell the secrets apart.
-			if s.noBatch.CompareAndSwap(false, true) {
-				s.opts.logger.WarnContext(ctx, "BatchGetSecretValue refused; reading secrets one at a time from now on", "error", err.Error())
-			}
-		case isThrottle(err):
-			// The batch quota (100/s for the whole account and region)
-			// is spent: GetSecretValue has a hundred times as much.
-			n.throttles.Add(1)
-			s.pauseBatch(region)
-		}
-		for k, id := range ids {
-			if denied || isThrottle(err) {
-				single(k)
-				continue
-			}
-			done(k, Result{Err: classify(id, err)})
-		}
-		return
-	}
-	// A request may name one secret twice, by its full and its partial
-	// ARN: each answer goes to every id that names it.
-	answered := make([]bool, len(ids))
-	for _, v := range out.SecretValues {
-		for k := range ids {
-			if !answered[k] && names(ids[k], aws.ToString(v.ARN)) {
-				answered[k] = true
-				done(k, Result{Secret: newSecret(v.ARN, v.VersionId, v.SecretString)})
-			}
-		}
-	}
-	for _, e := range out.Errors {
-		id := aws.ToString(e.SecretId)
-		apiErr := &smithy.GenericAPIError{Code: aws.ToString(e.ErrorCode), Message: aws.ToString(e.Message)}
-		throttled := isThrottle(apiErr)
-		for k := range ids {
-			if answered[k] || (ids[k] != id && !names(ids[k], id)) {
-				continue
-			}
-			answered[k] = true
-			if throttled {
-				n.throttles.Add(1)
-				single(k)
-				continue
-			}
-			done(k, Result{Err: s.failed(ctx, client, ids[k], apiErr, nil, n)})
-		}
-	}
-	for k, id := range ids {
-		if !answered[k] {
-			done(k, Result{Err: &Error{Code: CodeUpstream, ARN: id, Transient: true,
-				Err: errors.New("BatchGetSecretValue answered neither a value nor an error for this secret")}})
-		}
-	}
-}
-
-// names reports whether the requested id names the full ARN arn: the same
-// ARN, or a partial ARN that is arn without its "-" and six-character
-// suffix.
-func names(id, arn string) bool {
-	return id == arn || (len(arn) == len(id)+7 && strings.HasPrefix(arn, id) && arn[len(id)] == '-')
 }
 
 // failed classifies a read's error. Secrets Manager refuses to read a
@@ -604,22 +521,6 @@ func newSecret(arn, versionID, secretString *string) *Secret {
 	}
 	sec.VersionID = aws.ToString(versionID)
 	return sec
-}
-
-// batchAllowed reports whether reads in region may use
-// BatchGetSecretValue: the role may call it, and its quota was not
-// throttled within the last batchPause.
-func (s *Store) batchAllowed(region string) bool {
-	if s.noBatch.Load() {
-		return false
-	}
-	until, ok := s.batchPaused.Load(region)
-	return !ok || !s.opts.now().Before(until.(time.Time))
-}
-
-// pauseBatch turns region's batch reads off for batchPause.
-func (s *Store) pauseBatch(region string) {
-	s.batchPaused.Store(region, s.opts.now().Add(batchPause))
 }
 
 func (s *Store) jitteredTTL() time.Duration {

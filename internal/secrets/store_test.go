@@ -494,9 +494,19 @@ func TestStoreWaiterDeadline(t *testing.T) {
 }
 
 // A request with time to spare that joined a read led by a request about to
-// time out is not failed by the leader's deadline.
+// time out is not failed by the leader's deadline; nor, when both are
+// forced, by the leader's failure remembered for the refresh interval.
 func TestStoreLeaderDeadline(t *testing.T) {
 	t.Parallel()
+	for name, fr := range map[string]Freshness{"cached": {}, "forced": forced} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			leaderDeadline(t, fr)
+		})
+	}
+}
+
+func leaderDeadline(t *testing.T, fr Freshness) {
 	f := newFixture(t)
 	f.put(t, dbARN, aws.String(dbValue))
 	arrived := make(chan struct{}, 1)
@@ -512,7 +522,7 @@ func TestStoreLeaderDeadline(t *testing.T) {
 	go func() {
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
-		res, _ := f.store.Get(ctx, []string{dbARN}, Freshness{})
+		res, _ := f.store.Get(ctx, []string{dbARN}, fr)
 		short <- res[0]
 	}()
 	select {
@@ -522,7 +532,7 @@ func TestStoreLeaderDeadline(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	res, _ := f.store.Get(ctx, []string{dbARN}, Freshness{})
+	res, _ := f.store.Get(ctx, []string{dbARN}, fr)
 	// The short leader's own read ran out of time. It answers Timeout, or
 	// — when it is slow to get there under load — the value the
 	// follower's read has cached meanwhile, which its transient failure

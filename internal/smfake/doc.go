@@ -18,6 +18,18 @@
 // a local fleet of functions can meet the quota a real fleet would;
 // AccountQuotas scales AWS's documented rates down to the fleet at hand.
 //
-// Signatures are not verified; the region of a plain name is taken from the
-// SigV4 credential scope of the request.
+// The same handler answers STS's AssumeRole in the query protocol (a
+// form-encoded POST, an XML answer), so AWS_ENDPOINT_URL_STS and
+// AWS_ENDPOINT_URL_SECRETS_MANAGER can name one server and stscreds can
+// assume roles against it. Roles are added with AddRole, optionally
+// requiring an external id; the credentials AssumeRole issues sign as that
+// role, any other key as DefaultPrincipal. A secret with readers (Secret's
+// Readers, Grant) refuses every other principal's reads with
+// AccessDeniedException, so that a test can show a role reading what the
+// function's own role may not. AssumeRoleCalls records each AssumeRole
+// without its external id, and SecretReadsBy counts reads per principal.
+//
+// Signatures are not verified; the access key id and the region (where a
+// plain name is resolved) are taken from the SigV4 credential scope of the
+// request.
 package smfake

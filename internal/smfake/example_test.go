@@ -9,7 +9,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
 	"github.com/maskresolver/maskresolver/internal/smfake"
@@ -142,4 +144,58 @@ func ExampleWithQuotas() {
 	// true true
 	// ThrottlingException: Rate exceeded
 	// calls: 3 throttled: 1
+}
+
+// The same server answers STS: a client reads a tenant's secret with the
+// credentials of the tenant's role, assumed with its external id through
+// the SDK's own provider, while its own credentials are refused.
+func ExampleServer_AddRole() {
+	const role = "arn:aws:iam::210987654321:role/tenant-a"
+	sm := smfake.New()
+	if err := sm.AddRole(role, smfake.RequireExternalID("tenant-a-external-id")); err != nil {
+		panic(err)
+	}
+	arn, err := sm.Put(smfake.Secret{
+		ARN:     "arn:aws:secretsmanager:us-east-1:210987654321:secret:tenant-a/api-Tn4nt1",
+		String:  aws.String("tenant-a-key"),
+		Readers: []string{role},
+	})
+	if err != nil {
+		panic(err)
+	}
+	srv := httptest.NewServer(sm)
+	defer srv.Close()
+
+	own := aws.Config{
+		Region:           "us-east-1",
+		Credentials:      credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
+		BaseEndpoint:     aws.String(srv.URL), // STS's and Secrets Manager's
+		RetryMaxAttempts: 1,
+	}
+	tenant := own
+	tenant.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(own), role,
+		func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = "maskresolver-tenant-a"
+			o.ExternalID = aws.String("tenant-a-external-id")
+		}))
+
+	in := &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)}
+	out, err := secretsmanager.NewFromConfig(tenant).GetSecretValue(context.Background(), in)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("tenant role:", aws.ToString(out.SecretString))
+	_, err = secretsmanager.NewFromConfig(own).GetSecretValue(context.Background(), in)
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		fmt.Println("own role:", api.ErrorCode())
+	}
+	calls := sm.AssumeRoleCalls()
+	fmt.Println("AssumeRole calls:", len(calls), calls[0].RoleSessionName, calls[0].ExternalID)
+	fmt.Println("reads by the role:", sm.SecretReadsBy(role, arn), "by the default principal:", sm.SecretReadsBy(smfake.DefaultPrincipal, arn))
+	// Output:
+	// tenant role: tenant-a-key
+	// own role: AccessDeniedException
+	// AssumeRole calls: 1 maskresolver-tenant-a true
+	// reads by the role: 1 by the default principal: 1
 }

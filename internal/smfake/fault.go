@@ -17,8 +17,15 @@ import (
 // the normal answer.
 type Fault struct {
 	// Op restricts the fault to one operation ("GetSecretValue",
-	// "BatchGetSecretValue", "DescribeSecret"); "" matches all three.
+	// "BatchGetSecretValue", "DescribeSecret", or STS's "AssumeRole"); ""
+	// matches the three Secrets Manager operations but not AssumeRole,
+	// whose error codes are STS's ("Throttling", "AccessDenied",
+	// "InternalFailure"), not Secrets Manager's.
 	Op string
+	// RoleARN restricts the fault to AssumeRole calls for that role, so
+	// that one scope's role can fail while another's works; it implies Op
+	// "AssumeRole".
+	RoleARN string
 	// SecretID restricts the fault to calls for one secret, named by full
 	// ARN, partial ARN or name (a name matches in the caller's region). It
 	// makes GetSecretValue and DescribeSecret fail as a whole, and puts
@@ -30,6 +37,9 @@ type Fault struct {
 	// "DecryptionFailure", "ThrottlingException", "InternalServiceError"
 	// or "InvalidRequestException"; "" answers no error.
 	// InternalServiceError is sent with HTTP 500, the rest with 400.
+	// AssumeRole answers in STS's XML with STS's statuses: "AccessDenied"
+	// 403, "Throttling" 400, "InternalFailure" 500, "ServiceUnavailable"
+	// 503.
 	Code string
 	// Message is the error message; "" picks the message AWS sends for
 	// Code.
@@ -44,7 +54,8 @@ type Fault struct {
 	// Truncate answers 200 with a Content-Length larger than the body
 	// sent, then closes the connection.
 	Truncate bool
-	// Malformed answers 200 with a body that is not JSON.
+	// Malformed answers 200 with a body that is not JSON (not XML for
+	// AssumeRole).
 	Malformed bool
 	// Times limits the fault to the first n calls it acts on; 0 means
 	// every call it acts on.
@@ -127,13 +138,23 @@ func (s *Server) ClearFaults() {
 	s.faults = nil
 }
 
+// matchesOp reports whether a fault for op (and, for AssumeRole, the role
+// named role) could act on a call.
+func (f Fault) matchesOp(op, role string) bool {
+	if op == opAssumeRole {
+		return (f.Op == opAssumeRole || (f.Op == "" && f.RoleARN != "")) &&
+			(f.RoleARN == "" || f.RoleARN == role)
+	}
+	return f.RoleARN == "" && (f.Op == "" || f.Op == op)
+}
+
 // takeFaultLocked returns the first fault with calls left that matches op
-// and either the whole call (target == nil) or the secret at target, and
-// picks the call if the fault has a Percent; it spends one of the fault's
-// calls. s.mu must be held.
-func (s *Server) takeFaultLocked(op, region string, target *secretKey) (Fault, bool) {
+// (and role, for AssumeRole) and either the whole call (target == nil) or
+// the secret at target, and picks the call if the fault has a Percent; it
+// spends one of the fault's calls. s.mu must be held.
+func (s *Server) takeFaultLocked(op, region, role string, target *secretKey) (Fault, bool) {
 	for _, af := range s.faults {
-		if af.left == 0 || (af.Op != "" && af.Op != op) {
+		if af.left == 0 || !af.matchesOp(op, role) {
 			continue
 		}
 		if target == nil {
@@ -164,12 +185,46 @@ func (s *Server) takeFaultLocked(op, region string, target *secretKey) (Fault, b
 func (s *Server) takeFault(op, region string, target *secretKey) (Fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.takeFaultLocked(op, region, target)
+	return s.takeFaultLocked(op, region, "", target)
 }
 
-// apply acts out f. It reports whether the exchange is over (answered,
-// dropped or abandoned by the client); if not, the caller answers normally.
+// protocol is how a fault's answer is written: Secrets Manager's awsJson1_1
+// or STS's query protocol (XML).
+type protocol struct {
+	contentType string
+	malformed   string // a 200 body the client cannot parse
+	partial     string // the start of a body, for Truncate
+	writeError  func(s *Server, w http.ResponseWriter, code, msg string)
+}
+
+var (
+	jsonProtocol = protocol{
+		contentType: jsonContentType,
+		malformed:   "<html><body>smfake: malformed response</body></html>",
+		partial:     `{"ARN":"arn:aws:secretsmanager:`,
+		writeError: func(s *Server, w http.ResponseWriter, code, msg string) {
+			s.writeError(w, code, messageFor(code, msg))
+		},
+	}
+	queryProtocol = protocol{
+		contentType: xmlContentType,
+		malformed:   `{"smfake": "malformed response"}`,
+		partial:     `<AssumeRoleResponse xmlns="` + stsNamespace + `"><AssumeRoleResult><Credentials><AccessKeyId>ASIA`,
+		writeError: func(s *Server, w http.ResponseWriter, code, msg string) {
+			s.writeSTSError(w, code, stsMessageFor(code, msg))
+		},
+	}
+)
+
+// apply acts out f on a Secrets Manager call. It reports whether the
+// exchange is over (answered, dropped or abandoned by the client); if not,
+// the caller answers normally.
 func (s *Server) apply(w http.ResponseWriter, r *http.Request, f Fault) bool {
+	return s.applyAs(w, r, f, jsonProtocol)
+}
+
+// applyAs is apply for the protocol p.
+func (s *Server) applyAs(w http.ResponseWriter, r *http.Request, f Fault, p protocol) bool {
 	if !sleep(r.Context(), f.Latency) {
 		return true
 	}
@@ -177,15 +232,14 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request, f Fault) bool {
 	case f.Reset:
 		reset(w)
 	case f.Truncate:
-		s.truncate(w)
+		s.truncate(w, p)
 	case f.Malformed:
-		body := "<html><body>smfake: malformed response</body></html>"
-		w.Header().Set("Content-Type", jsonContentType)
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Header().Set("Content-Type", p.contentType)
+		w.Header().Set("Content-Length", strconv.Itoa(len(p.malformed)))
 		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte(body))
+		_, _ = w.Write([]byte(p.malformed))
 	case f.Code != "":
-		s.writeError(w, f.Code, messageFor(f.Code, f.Message))
+		p.writeError(s, w, f.Code, f.Message)
 	default:
 		return false
 	}
@@ -222,20 +276,19 @@ func reset(w http.ResponseWriter) {
 }
 
 // truncate promises more body than it sends, then hangs up.
-func (s *Server) truncate(w http.ResponseWriter) {
-	const partial = `{"ARN":"arn:aws:secretsmanager:`
+func (s *Server) truncate(w http.ResponseWriter, p protocol) {
 	const promised = 4096
 	conn, bw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
-		w.Header().Set("Content-Type", jsonContentType)
+		w.Header().Set("Content-Type", p.contentType)
 		w.Header().Set("Content-Length", strconv.Itoa(promised))
 		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte(partial))
+		_, _ = w.Write([]byte(p.partial))
 		_ = http.NewResponseController(w).Flush()
 		panic(http.ErrAbortHandler)
 	}
 	defer conn.Close()
 	_, _ = fmt.Fprintf(bw, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %d\r\nX-Amzn-Requestid: %s\r\n\r\n%s",
-		jsonContentType, promised, s.nextID("request"), partial)
+		p.contentType, promised, s.nextID("request"), p.partial)
 	_ = bw.Flush()
 }

@@ -44,21 +44,23 @@ func (s *Server) decode(w http.ResponseWriter, body []byte, v any) bool {
 	return true
 }
 
-// countRead notes an attempt to read id's value and returns the key it
-// resolves to; ok is false when id cannot name a secret.
-func (s *Server) countRead(id, region string) (secretKey, bool) {
+// countRead notes an attempt by c to read id's value and returns the key
+// it resolves to; ok is false when id cannot name a secret.
+func (s *Server) countRead(id, region string, c caller) (secretKey, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k, _, ok := s.lookupLocked(id, region)
 	if ok {
 		s.reads[k]++
+		s.readsBy[principalRead{c.principal, k}]++
 	}
 	return k, ok
 }
 
-// readValue answers one secret read by id; stage and versionID select the
-// version as GetSecretValue's VersionStage and VersionId do.
-func (s *Server) readValue(id, region, stage, versionID string) (secretValue, *apiError) {
+// readValue answers one secret read by id for c; stage and versionID
+// select the version as GetSecretValue's VersionStage and VersionId do. A
+// secret c may not read is AccessDeniedException, deleted or not.
+func (s *Server) readValue(id, region string, c caller, stage, versionID string) (secretValue, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k, sec, _ := s.lookupLocked(id, region)
@@ -68,6 +70,8 @@ func (s *Server) readValue(id, region, stage, versionID string) (secretValue, *a
 	switch {
 	case sec == nil:
 		return fail("ResourceNotFoundException", msgNotFound)
+	case !sec.readableBy(c.principal):
+		return fail("AccessDeniedException", deniedMessage(c, opGetSecretValue, id))
 	case !sec.deleted.IsZero():
 		return fail("InvalidRequestException", msgDeleted)
 	case stage != "" && stage != currentStage:
@@ -90,7 +94,7 @@ func (s *Server) readValue(id, region, stage, versionID string) (secretValue, *a
 
 // getSecretValue answers GetSecretValue: whole-call faults, then faults on
 // the secret, then the value.
-func (s *Server) getSecretValue(w http.ResponseWriter, r *http.Request, region string, body []byte) {
+func (s *Server) getSecretValue(w http.ResponseWriter, r *http.Request, region string, c caller, body []byte) {
 	var in struct {
 		SecretID     string `json:"SecretId"`
 		VersionID    string `json:"VersionId"`
@@ -103,7 +107,7 @@ func (s *Server) getSecretValue(w http.ResponseWriter, r *http.Request, region s
 		s.writeError(w, "InvalidParameterException", "SecretId is required.")
 		return
 	}
-	k, named := s.countRead(in.SecretID, region)
+	k, named := s.countRead(in.SecretID, region, c)
 	if f, ok := s.takeFault(opGetSecretValue, region, nil); ok && s.apply(w, r, f) {
 		return
 	}
@@ -112,7 +116,7 @@ func (s *Server) getSecretValue(w http.ResponseWriter, r *http.Request, region s
 			return
 		}
 	}
-	v, apiErr := s.readValue(in.SecretID, region, in.VersionStage, in.VersionID)
+	v, apiErr := s.readValue(in.SecretID, region, c, in.VersionStage, in.VersionID)
 	if apiErr != nil {
 		s.writeError(w, apiErr.ErrorCode, apiErr.Message)
 		return
@@ -121,9 +125,10 @@ func (s *Server) getSecretValue(w http.ResponseWriter, r *http.Request, region s
 }
 
 // batchGetSecretValue answers BatchGetSecretValue for a SecretIdList. A
-// missing, deleted or faulted secret becomes an Errors entry; only
-// whole-call faults and transport-breaking per-secret faults fail the call.
-func (s *Server) batchGetSecretValue(w http.ResponseWriter, r *http.Request, region string, body []byte) {
+// missing, deleted, faulted or forbidden secret becomes an Errors entry;
+// only whole-call faults and transport-breaking per-secret faults fail the
+// call.
+func (s *Server) batchGetSecretValue(w http.ResponseWriter, r *http.Request, region string, c caller, body []byte) {
 	var in struct {
 		SecretIDList []string          `json:"SecretIdList"`
 		Filters      []json.RawMessage `json:"Filters"`
@@ -147,7 +152,7 @@ func (s *Server) batchGetSecretValue(w http.ResponseWriter, r *http.Request, reg
 	keys := make([]secretKey, len(in.SecretIDList))
 	named := make([]bool, len(in.SecretIDList))
 	for i, id := range in.SecretIDList {
-		keys[i], named[i] = s.countRead(id, region)
+		keys[i], named[i] = s.countRead(id, region, c)
 	}
 	if f, ok := s.takeFault(opBatchGetSecretValue, region, nil); ok && s.apply(w, r, f) {
 		return
@@ -189,7 +194,7 @@ func (s *Server) batchGetSecretValue(w http.ResponseWriter, r *http.Request, reg
 			out.Errors = append(out.Errors, apiError{SecretID: id, ErrorCode: f.Code, Message: messageFor(f.Code, f.Message)})
 			continue
 		}
-		v, apiErr := s.readValue(id, region, "", "")
+		v, apiErr := s.readValue(id, region, c, "", "")
 		if apiErr != nil {
 			out.Errors = append(out.Errors, *apiErr)
 			continue
@@ -200,8 +205,9 @@ func (s *Server) batchGetSecretValue(w http.ResponseWriter, r *http.Request, reg
 }
 
 // describeSecret answers DescribeSecret, which works on secrets marked for
-// deletion and reports their DeletedDate.
-func (s *Server) describeSecret(w http.ResponseWriter, r *http.Request, region string, body []byte) {
+// deletion and reports their DeletedDate, for principals that may read the
+// secret.
+func (s *Server) describeSecret(w http.ResponseWriter, r *http.Request, region string, c caller, body []byte) {
 	var in struct {
 		SecretID string `json:"SecretId"`
 	}
@@ -237,6 +243,11 @@ func (s *Server) describeSecret(w http.ResponseWriter, r *http.Request, region s
 	if sec == nil {
 		s.mu.Unlock()
 		s.writeError(w, "ResourceNotFoundException", msgNotFound)
+		return
+	}
+	if !sec.readableBy(c.principal) {
+		s.mu.Unlock()
+		s.writeError(w, "AccessDeniedException", deniedMessage(c, opDescribeSecret, in.SecretID))
 		return
 	}
 	out := output{

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -33,6 +35,12 @@ type Secret struct {
 	// Deleted marks the secret as scheduled for deletion: reads fail with
 	// InvalidRequestException and DescribeSecret reports a DeletedDate.
 	Deleted bool
+	// Readers, when not empty, are the only principals (DefaultPrincipal
+	// or roles' ARNs, see Grant) that may read the secret; the others'
+	// reads are AccessDeniedException. Empty, anyone may. Nil keeps the
+	// readers of the secret it replaces, so that a new value leaves the
+	// grants as they were.
+	Readers []string
 }
 
 // secretKey identifies a secret: a name is unique within a region and
@@ -48,6 +56,9 @@ type secret struct {
 	created   time.Time
 	changed   time.Time
 	deleted   time.Time // zero unless marked for deletion
+	readers   []string  // nil: anyone may read
+	// keepReaders makes a replacement take the replaced secret's readers.
+	keepReaders bool
 }
 
 func (s *secret) arn(k secretKey) string {
@@ -162,7 +173,10 @@ func prepare(sec Secret) (secretKey, *secret, error) {
 		return secretKey{}, nil, fmt.Errorf("secret %s has both a string and a binary value", sec.ARN)
 	}
 	k := secretKey{region: a.region, account: a.account, name: a.resource}
-	e := &secret{partition: a.partition, str: sec.String}
+	e := &secret{partition: a.partition, str: sec.String, keepReaders: sec.Readers == nil}
+	if len(sec.Readers) > 0 {
+		e.readers = slices.Clone(sec.Readers)
+	}
 	if len(sec.Binary) > 0 {
 		e.bin = bytes.Clone(sec.Binary)
 	}
@@ -181,6 +195,9 @@ func (s *Server) storeLocked(k secretKey, e *secret, vid string, now time.Time) 
 	e.created, e.changed = now, now
 	if old := s.secrets[k]; old != nil {
 		e.created = old.created
+		if e.keepReaders {
+			e.readers = old.readers
+		}
 		if !e.deleted.IsZero() && !old.deleted.IsZero() {
 			e.deleted = old.deleted
 		}
@@ -196,23 +213,31 @@ func (s *Server) storeLocked(k secretKey, e *secret, vid string, now time.Time) 
 type seedFile struct {
 	Account string `json:"account"`
 	Secrets []struct {
-		ARN          string  `json:"arn"`
-		SecretString *string `json:"secret_string"`
-		SecretBinary []byte  `json:"secret_binary"` // base64 in the file
-		Deleted      bool    `json:"deleted"`
+		ARN          string   `json:"arn"`
+		SecretString *string  `json:"secret_string"`
+		SecretBinary []byte   `json:"secret_binary"` // base64 in the file
+		Deleted      bool     `json:"deleted"`
+		Readers      []string `json:"readers"`
 	} `json:"secrets"`
+	Roles []struct {
+		ARN        string  `json:"arn"`
+		ExternalID *string `json:"external_id"`
+	} `json:"roles"`
 }
 
-// Load adds the secrets of a seed file read from r:
+// Load adds the secrets and roles of a seed file read from r:
 //
 //	{"account": "137149879143",
 //	 "secrets": [{"arn": "<full or partial ARN>", "secret_string": "..."},
 //	             {"arn": "...", "secret_binary": "<base64>"},
-//	             {"arn": "...", "secret_string": "...", "deleted": true}]}
+//	             {"arn": "...", "secret_string": "...", "deleted": true},
+//	             {"arn": "...", "secret_string": "...", "readers": ["<role ARN>", "default"]}],
+//	 "roles": [{"arn": "arn:aws:iam::137149879143:role/tenant-a", "external_id": "..."}]}
 //
-// "account", when present, becomes the default account for plain names.
-// Unknown fields are errors, and nothing is stored unless every secret is
-// valid.
+// "account", when present, becomes the default account for plain names;
+// "readers" are Secret.Readers; a role is AddRole, with RequireExternalID
+// when "external_id" is present. Unknown fields are errors, and nothing is
+// stored unless every secret and role is valid.
 func (s *Server) Load(r io.Reader) error {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
@@ -230,11 +255,23 @@ func (s *Server) Load(r io.Reader) error {
 	}
 	entries := make([]entry, 0, len(f.Secrets))
 	for i, sf := range f.Secrets {
-		k, e, err := prepare(Secret{ARN: sf.ARN, String: sf.SecretString, Binary: sf.SecretBinary, Deleted: sf.Deleted})
+		k, e, err := prepare(Secret{ARN: sf.ARN, String: sf.SecretString, Binary: sf.SecretBinary, Deleted: sf.Deleted, Readers: sf.Readers})
 		if err != nil {
 			return fmt.Errorf("smfake: seed secret %d: %w", i, err)
 		}
 		entries = append(entries, entry{k, e, s.nextID(e.arn(k))})
+	}
+	roles := make(map[string]*role, len(f.Roles))
+	for i, rf := range f.Roles {
+		var opts []RoleOption
+		if rf.ExternalID != nil {
+			opts = append(opts, RequireExternalID(*rf.ExternalID))
+		}
+		r, err := newRole(rf.ARN, opts...)
+		if err != nil {
+			return fmt.Errorf("smfake: seed role %d: %w", i, err)
+		}
+		roles[rf.ARN] = r
 	}
 	now := time.Now()
 	s.mu.Lock()
@@ -245,6 +282,7 @@ func (s *Server) Load(r io.Reader) error {
 	for _, en := range entries {
 		s.storeLocked(en.k, en.e, en.vid, now)
 	}
+	maps.Copy(s.roles, roles)
 	return nil
 }
 

@@ -41,12 +41,17 @@ type Server struct {
 	account   string
 	partition string
 
-	mu      sync.Mutex
-	secrets map[secretKey]*secret
-	faults  []*armedFault
-	calls   map[string]int
-	reads   map[secretKey]int
-	seq     uint64 // feeds version and request ids
+	mu       sync.Mutex
+	secrets  map[secretKey]*secret
+	faults   []*armedFault
+	calls    map[string]int
+	reads    map[secretKey]int
+	readsBy  map[principalRead]int
+	roles    map[string]*role    // by ARN, for AssumeRole
+	sessions map[string]*session // issued credentials, by access key id
+	assumed  []AssumeRoleCall
+	seq      uint64           // feeds version and request ids
+	now      func() time.Time // expires sessions; time.Now but in tests
 
 	meter meter // quotas, their buckets and throttled counts
 }
@@ -76,6 +81,10 @@ func New(opts ...Option) *Server {
 		secrets:   make(map[secretKey]*secret),
 		calls:     make(map[string]int),
 		reads:     make(map[secretKey]int),
+		readsBy:   make(map[principalRead]int),
+		roles:     make(map[string]*role),
+		sessions:  make(map[string]*session),
+		now:       time.Now,
 		meter: meter{
 			buckets:   make(map[bucketKey]*bucket),
 			throttled: make(map[string]int),
@@ -88,11 +97,25 @@ func New(opts ...Option) *Server {
 	return s
 }
 
-// ServeHTTP answers one awsJson1_1 request. Every request is counted under
-// its operation before anything else can fail, so Calls sees rejected,
-// throttled and faulted calls too. The quotas are checked once the region
-// is known, before the body is read: a throttled call reads nothing.
+// ServeHTTP answers one awsJson1_1 (Secrets Manager) or query-protocol
+// (STS) request. Every request is counted under its operation before
+// anything else can fail, so Calls sees rejected, throttled and faulted
+// calls too. The quotas are checked once the region is known, before the
+// body is read: a throttled call reads nothing.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && isQuery(r) {
+		// Its operation is in the body, so the body is read first.
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+		if err != nil {
+			return
+		}
+		if len(body) > maxRequestBody {
+			s.writeSTSError(w, "ValidationError", "request body too large")
+			return
+		}
+		s.serveQuery(w, r, body)
+		return
+	}
 	target := r.Header.Get("X-Amz-Target")
 	op, known := strings.CutPrefix(target, targetPrefix)
 	s.mu.Lock()
@@ -103,9 +126,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, "UnknownOperationException", "")
 		return
 	}
-	region, ok := sigv4Region(r.Header.Get("Authorization"))
+	akid, region, ok := sigv4Scope(r.Header.Get("Authorization"))
 	if !ok {
 		s.writeError(w, "MissingAuthenticationTokenException", "Missing Authentication Token")
+		return
+	}
+	c, bad, expired := s.callerOf(akid, r.Header.Get("X-Amz-Security-Token"))
+	switch {
+	case bad:
+		s.writeError(w, "UnrecognizedClientException", msgBadToken)
+		return
+	case expired:
+		s.writeError(w, "ExpiredTokenException", msgExpiredToken)
 		return
 	}
 	if !s.meter.allow(op, region) {
@@ -125,38 +157,38 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	switch op {
 	case opGetSecretValue:
-		s.getSecretValue(w, r, region, body)
+		s.getSecretValue(w, r, region, c, body)
 	case opBatchGetSecretValue:
-		s.batchGetSecretValue(w, r, region, body)
+		s.batchGetSecretValue(w, r, region, c, body)
 	case opDescribeSecret:
-		s.describeSecret(w, r, region, body)
+		s.describeSecret(w, r, region, c, body)
 	default:
 		s.writeError(w, "UnknownOperationException", "")
 	}
 }
 
-// sigv4Region returns the region named by the credential scope of a SigV4
-// Authorization header:
+// sigv4Scope returns the access key id and the region named by the
+// credential of a SigV4 Authorization header:
 //
 //	AWS4-HMAC-SHA256 Credential=AKID/20261128/us-east-1/secretsmanager/aws4_request, SignedHeaders=..., Signature=...
-func sigv4Region(auth string) (string, bool) {
+func sigv4Scope(auth string) (akid, region string, ok bool) {
 	_, rest, ok := strings.Cut(auth, "Credential=")
 	if !ok {
-		return "", false
+		return "", "", false
 	}
 	if i := strings.IndexAny(rest, ", "); i >= 0 {
 		rest = rest[:i]
 	}
 	parts := strings.Split(rest, "/")
 	if len(parts) != 5 || parts[2] == "" {
-		return "", false
+		return "", "", false
 	}
-	return parts[2], true
+	return parts[0], parts[2], true
 }
 
-// Calls reports how many requests named op ("GetSecretValue", ...) the
-// server received, including failed and faulted ones; "" counts every
-// request.
+// Calls reports how many requests named op ("GetSecretValue", ...,
+// "AssumeRole") the server received, including failed and faulted ones; ""
+// counts every request, Secrets Manager's and STS's.
 func (s *Server) Calls(op string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -195,12 +227,15 @@ func (s *Server) SecretReads(arnOrID string) int {
 	return s.reads[k]
 }
 
-// ResetCalls zeroes the counters behind Calls, SecretReads and Throttled.
-// It leaves the quotas' buckets as they are.
+// ResetCalls zeroes the counters behind Calls, SecretReads, SecretReadsBy
+// and Throttled, and forgets AssumeRoleCalls. It leaves the quotas'
+// buckets, the roles and the credentials issued as they are.
 func (s *Server) ResetCalls() {
 	s.mu.Lock()
 	clear(s.calls)
 	clear(s.reads)
+	clear(s.readsBy)
+	s.assumed = nil
 	s.mu.Unlock()
 	s.meter.resetCounts()
 }

@@ -1,0 +1,128 @@
+package doccheck_test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/maskresolver/maskresolver/internal/config"
+)
+
+// root is the repository's top level, seen from this package.
+const root = "../.."
+
+// readDoc returns the text of a page under docs/.
+func readDoc(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "docs", name))
+	if err != nil {
+		t.Fatalf("read docs/%s: %v", name, err)
+	}
+	return string(b)
+}
+
+// undocumented returns the names the page does not name as code. A name
+// counts when a code span starts with it and ends there or at a space, a
+// colon or an equals sign: `CACHE_TTL`, `MAX_MASKS=10` and `Timeout (503)`
+// name theirs; `503 Timeout`, `CacheTtlSeconds` and plain text do not. When
+// inTable is set the span must stand on a table row (a line starting with
+// "|"), where the reference pages keep their lists.
+func undocumented(page string, names []string, inTable bool) []string {
+	var missing []string
+	for _, name := range names {
+		re := regexp.MustCompile("`" + regexp.QuoteMeta(name) + "([ :=][^`]*)?`")
+		found := false
+		for line := range strings.SplitSeq(page, "\n") {
+			if inTable && !strings.HasPrefix(strings.TrimSpace(line), "|") {
+				continue
+			}
+			if re.MatchString(line) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			missing = append(missing, name)
+		}
+	}
+	return missing
+}
+
+func TestUndocumented(t *testing.T) {
+	t.Parallel()
+	page := "# Page\n\n| name | meaning |\n| --- | --- |\n| `CACHE_TTL` | a |\n| `MAX_MASKS=10` | b |\n\nProse names `LOG_LEVEL`, `Throttled (503)` and `503 Timeout`.\n"
+	for _, tc := range []struct {
+		names   []string
+		inTable bool
+		want    []string
+	}{
+		{[]string{"CACHE_TTL", "MAX_MASKS", "LOG_LEVEL"}, false, nil},
+		{[]string{"CACHE_TTL", "MAX_MASKS", "LOG_LEVEL"}, true, []string{"LOG_LEVEL"}},
+		// A name is not found inside a longer one, nor outside backticks.
+		{[]string{"CACHE", "TTL", "Page", "meaning"}, false, []string{"CACHE", "TTL", "Page", "meaning"}},
+		// A code span must start with the name.
+		{[]string{"Throttled", "Timeout"}, false, []string{"Timeout"}},
+	} {
+		if got := undocumented(page, tc.names, tc.inTable); !slices.Equal(got, tc.want) {
+			t.Errorf("undocumented(%q, inTable %v) = %q, want %q", tc.names, tc.inTable, got, tc.want)
+		}
+	}
+}
+
+// TestConfigurationDocumentsEveryVariable keeps docs/configuration.md's
+// table in step with the variables the function reads.
+func TestConfigurationDocumentsEveryVariable(t *testing.T) {
+	t.Parallel()
+	if len(config.Variables) == 0 {
+		t.Fatal("config.Variables is empty")
+	}
+	if missing := undocumented(readDoc(t, "configuration.md"), config.Variables, true); len(missing) > 0 {
+		t.Errorf("docs/configuration.md has no table row for these variables of config.Variables: %s", strings.Join(missing, ", "))
+	}
+}
+
+// TestAPIDocumentsEveryCode keeps docs/api.md's table of codes in step with
+// the codes the function can answer.
+func TestAPIDocumentsEveryCode(t *testing.T) {
+	t.Parallel()
+	codes := answerCodes(t)
+	if missing := undocumented(readDoc(t, "api.md"), codes, true); len(missing) > 0 {
+		t.Errorf("docs/api.md has no table row for these error codes: %s", strings.Join(missing, ", "))
+	}
+}
+
+// TestOperationsDocumentsEveryAlarm keeps docs/operations.md in step with
+// the template's alarms.
+func TestOperationsDocumentsEveryAlarm(t *testing.T) {
+	t.Parallel()
+	alarms := readTemplate(t).alarms
+	if len(alarms) == 0 {
+		t.Fatal("template.yaml has no AWS::CloudWatch::Alarm")
+	}
+	if missing := undocumented(readDoc(t, "operations.md"), alarms, false); len(missing) > 0 {
+		t.Errorf("docs/operations.md does not name these alarms of template.yaml: %s", strings.Join(missing, ", "))
+	}
+}
+
+// TestDeployingDocumentsTemplate keeps docs/deploying.md in step with the
+// template's parameters and outputs.
+func TestDeployingDocumentsTemplate(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(root, "docs", "deploying.md")
+	if _, err := os.Stat(path); os.IsNotExist(err) {
+		t.Skip("docs/deploying.md does not exist yet")
+	}
+	tpl := readTemplate(t)
+	page := readDoc(t, "deploying.md")
+	for kind, names := range map[string][]string{"parameters": tpl.parameters, "outputs": tpl.outputs} {
+		if len(names) == 0 {
+			t.Errorf("template.yaml has no %s", kind)
+		}
+		if missing := undocumented(page, names, false); len(missing) > 0 {
+			t.Errorf("docs/deploying.md does not name these %s of template.yaml: %s", kind, strings.Join(missing, ", "))
+		}
+	}
+}
