@@ -2,6 +2,7 @@ package jsonlex
 
 import (
 	"bytes"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -73,12 +74,14 @@ func Text(raw []byte) string {
 // ReplaceInvalidUTF8 is b with each byte that is not UTF-8 replaced by
 // U+FFFD, as encoding/json decodes a string (strings.ToValidUTF8 would
 // replace a run of such bytes by one).
+// It builds the string in place: no copy of what can be 3 times b.
 func ReplaceInvalidUTF8(b []byte) string {
-	out := make([]byte, 0, len(b)+8)
+	var out strings.Builder
+	out.Grow(len(b) + 8)
 	for i := 0; i < len(b); {
 		r, n := utf8.DecodeRune(b[i:])
-		out = utf8.AppendRune(out, r)
+		out.WriteRune(r)
 		i += n
 	}
-	return string(out)
+	return out.String()
 }
