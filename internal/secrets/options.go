@@ -3,6 +3,8 @@ package secrets
 import (
 	"log/slog"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 // Defaults of the store, used when no option says otherwise.
@@ -29,9 +31,11 @@ const (
 type options struct {
 	ttl, staleIfError, notFoundTTL, refreshMin time.Duration
 	maxEntries                                 int
-	newClient                                  func(region string) API
-	now                                        func() time.Time
-	logger                                     *slog.Logger
+	// newClient builds a partition's client for region, signing with
+	// creds, or with the aws.Config's own credentials when creds is nil.
+	newClient func(region string, creds aws.CredentialsProvider) API
+	now       func() time.Time
+	logger    *slog.Logger
 }
 
 // Option configures a Store.
@@ -55,9 +59,13 @@ func WithNotFoundTTL(d time.Duration) Option { return func(o *options) { o.notFo
 // fresh whatever a request's max_age says (see Freshness).
 func WithRefreshMinInterval(d time.Duration) Option { return func(o *options) { o.refreshMin = d } }
 
-// WithClients replaces the per-region client factory (tests use it to count
-// or fake calls; production uses the SDK client built from aws.Config).
-func WithClients(f func(region string) API) Option { return func(o *options) { o.newClient = f } }
+// WithClients replaces the client factory, called once per partition and
+// region with the partition's credentials (nil for the function's own):
+// tests use it to count or fake calls; production uses the SDK client
+// built from aws.Config.
+func WithClients(f func(region string, creds aws.CredentialsProvider) API) Option {
+	return func(o *options) { o.newClient = f }
+}
 
 // WithLogger sets where the store reports failed reads, stale serves and
 // a refused batch action, by ARN and code; never values.

@@ -313,7 +313,7 @@ func TestStoreClientPerRegion(t *testing.T) {
 	var mu sync.Mutex
 	built := map[string]int{}
 	cfg := testConfig(f.url)
-	s, err := New(cfg, WithClients(func(region string) API {
+	s, err := New(cfg, WithClients(func(region string, _ aws.CredentialsProvider) API {
 		mu.Lock()
 		built[region]++
 		mu.Unlock()
@@ -638,7 +638,7 @@ func TestStoreNotFoundCached(t *testing.T) {
 func TestReadPanicIsContained(t *testing.T) {
 	t.Parallel()
 	boom := &panicAPI{}
-	st, err := New(aws.Config{}, WithClients(func(string) API { return boom }))
+	st, err := New(aws.Config{}, WithClients(func(string, aws.CredentialsProvider) API { return boom }))
 	if err != nil {
 		t.Fatal(err)
 	}
