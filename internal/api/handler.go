@@ -14,6 +14,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/maskresolver/maskresolver/internal/jsonlex"
 	"github.com/maskresolver/maskresolver/internal/resolve"
 	"github.com/maskresolver/maskresolver/internal/xtrace"
 )
@@ -319,6 +320,6 @@ func shape(src source, a answer) ([]byte, error) {
 	out = append(out, envelopeBody...)
 	// The body is only read while it is escaped, so a string view of it
 	// saves the copy a conversion would make.
-	out = resolve.AppendEscaped(out, unsafe.String(unsafe.SliceData(a.body), len(a.body)))
+	out = jsonlex.AppendEscaped(out, unsafe.String(unsafe.SliceData(a.body), len(a.body)))
 	return append(out, envelopeEnd...), nil
 }
