@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/maskresolver/maskresolver/internal/resolve"
+	"github.com/maskresolver/maskresolver/internal/answer"
 )
 
 // The proxy response object's text around the status and the body, as
@@ -17,7 +17,7 @@ const (
 )
 
 // envelopeLen is the length of shape's output for a without its body.
-func envelopeLen(src source, a answer) int {
+func envelopeLen(src source, a response) int {
 	if src == direct {
 		return 0
 	}
@@ -29,7 +29,7 @@ func envelopeLen(src source, a answer) int {
 }
 
 // shapedLen is the exact length of shape's output for a.
-func shapedLen(src source, a answer) int {
+func shapedLen(src source, a response) int {
 	if src == direct {
 		return len(a.body)
 	}
@@ -66,12 +66,12 @@ func escapedLen(b []byte) int {
 	return n
 }
 
-// bounded replaces an answer that would exceed max once shaped for src
+// bounded replaces a response that would exceed max once shaped for src
 // with the request-level ResponseTooLarge. The resolver has already
 // refused answers whose text alone is too long; this catches the escapes
 // the envelope adds, so the function never returns more than Lambda
 // accepts.
-func bounded(src source, a answer, max int) (answer, bool) {
+func bounded(src source, a response, max int) (response, bool) {
 	// A body's text is JSON, so its escapes at most double it (\" and
 	// \\; it holds no raw control character): only a body over half the
 	// limit needs counting.
@@ -82,6 +82,6 @@ func bounded(src source, a answer, max int) (answer, bool) {
 	if n <= max {
 		return a, false
 	}
-	return errorAnswer(resolve.CodeResponseTooLarge, "the answer would be "+strconv.Itoa(n)+
+	return errorResponse(answer.ResponseTooLarge, "the response would be "+strconv.Itoa(n)+
 		" bytes with its envelope, more than "+strconv.Itoa(max)+" (MAX_RESPONSE_BYTES)"), true
 }

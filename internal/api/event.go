@@ -75,7 +75,7 @@ func (ev *event) request() (request, []byte, bool) {
 // One difference is on purpose: a body that is not a string is a type
 // error like any other. The encoding/json decoding stopped there (the
 // body's own decoder returned an error), so members after it — a version
-// or an httpMethod — were not seen and the 400 answer took the direct
+// or an httpMethod — were not seen and the 400 response took the direct
 // shape; now it takes the shape of the event the members say it is.
 //
 // Unlike encoding/json it does not check the rest of the event before

@@ -222,35 +222,35 @@ func TestFaults(t *testing.T) {
 			calls:  map[string]int{batch: maxAttempts},
 		},
 		{
-			name:   "truncated answer",
+			name:   "truncated response",
 			arns:   []string{alphaARN},
 			faults: []smfake.Fault{{Op: get, Truncate: true}},
 			status: 502, codes: map[string]string{alphaARN: "UpstreamError"}, calls: map[string]int{get: -1},
 		},
 		{
-			// An answer cut off mid-body is transport trouble, like a reset:
+			// A reply cut off mid-body is transport trouble, like a reset:
 			// GetSecretValue is a read, and one more attempt heals it.
-			name:   "truncated answer once",
+			name:   "truncated response once",
 			arns:   []string{alphaARN},
 			faults: []smfake.Fault{{Op: get, Truncate: true, Times: 1}},
 			status: 200, calls: map[string]int{get: 2},
 		},
 		{
-			name:   "malformed answer",
+			name:   "malformed response",
 			arns:   []string{alphaARN},
 			faults: []smfake.Fault{{Op: get, Malformed: true}},
 			status: 502, codes: map[string]string{alphaARN: "UpstreamError"}, calls: map[string]int{get: -1},
 		},
 		{
-			// A complete answer that is not JSON is not transport trouble:
+			// A complete reply that is not JSON is not transport trouble:
 			// it fails at once, unretried.
-			name:   "malformed answer once",
+			name:   "malformed response once",
 			arns:   []string{alphaARN},
 			faults: []smfake.Fault{{Op: get, Malformed: true, Times: 1}},
 			status: 502, codes: map[string]string{alphaARN: "UpstreamError"}, calls: map[string]int{get: 1},
 		},
 		{
-			name:   "batch malformed answer",
+			name:   "batch malformed response",
 			arns:   all,
 			faults: []smfake.Fault{{Op: batch, Malformed: true}},
 			status: 502,

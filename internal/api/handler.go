@@ -14,6 +14,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/resolve"
 	"github.com/maskresolver/maskresolver/internal/xtrace"
 )
@@ -29,7 +30,7 @@ const (
 	// 30 s integration timeout, whatever the function's own timeout.
 	maxReadBudget = 25 * time.Second
 	// The share of the invocation's remaining time held back for writing
-	// the answer, within these bounds.
+	// the response, within these bounds.
 	minReserve = 100 * time.Millisecond
 	maxReserve = time.Second
 )
@@ -44,7 +45,7 @@ type Access func(caller, secretARN string) bool
 type Handler struct {
 	resolver     *resolve.Resolver
 	maxBodyBytes int
-	// maxResponseBytes bounds the answer, envelope included.
+	// maxResponseBytes bounds the response, envelope included.
 	maxResponseBytes int
 	access           Access
 	logger           *slog.Logger
@@ -60,7 +61,7 @@ type Option func(*Handler)
 // counted after base64 decoding.
 func WithMaxBodyBytes(n int) Option { return func(h *Handler) { h.maxBodyBytes = n } }
 
-// WithMaxResponseBytes limits the answer, with its API Gateway envelope,
+// WithMaxResponseBytes limits the response, with its API Gateway envelope,
 // so that it stays under Lambda's 6 MB response limit (ResponseTooLarge
 // above it). Give the resolver the same limit, so that it refuses early.
 func WithMaxResponseBytes(n int) Option { return func(h *Handler) { h.maxResponseBytes = n } }
@@ -87,7 +88,7 @@ func New(r *resolve.Resolver, opts ...Option) *Handler {
 	return h
 }
 
-// source is where an event came from, which decides the answer's shape.
+// source is where an event came from, which decides the response's shape.
 type source int
 
 const (
@@ -111,15 +112,16 @@ type request struct {
 	cacheControl string
 }
 
-// answer is a response before it is shaped for its source.
-type answer struct {
+// response is an answer with its status and headers, before it is shaped
+// for the event's source.
+type response struct {
 	status int
 	body   []byte
-	allow  bool         // a 405 names the allowed method
-	code   resolve.Code // a request-level error's code, "" otherwise
+	allow  bool        // a 405 names the allowed method
+	code   answer.Code // a request-level error's code, "" otherwise
 }
 
-// Invoke handles one event. It returns an error only when the answer
+// Invoke handles one event. It returns an error only when the response
 // cannot be encoded, which does not happen for the types used here.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
 	start := time.Now()
@@ -134,21 +136,21 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 				kind = re.Error()
 			}
 			h.logger.ErrorContext(ctx, "recovered panic", "panic", kind, "stack", string(debug.Stack()))
-			a := errorAnswer(codeInternalError, "internal error; the detail is in the function's log")
-			sum.codes, sum.status = []resolve.Code{codeInternalError}, a.status
+			a := errorResponse(answer.InternalError, "internal error; the detail is in the function's log")
+			sum.codes, sum.status = []answer.Code{answer.InternalError}, a.status
 			out, err = shape(req.source, a)
 		}
 		h.logSummary(ctx, req, sum, start)
 	}()
-	var a answer
+	var a response
 	req, a = h.parse(payload)
 	if a.status == 0 {
 		a = h.traced(ctx, req, &sum)
 	}
 	if len(sum.codes) == 0 && a.code != "" {
 		// Refused before resolving (a route, method, size or event
-		// error): the answer's own code decided the status.
-		sum.codes = []resolve.Code{a.code}
+		// error): the response's own code decided the status.
+		sum.codes = []answer.Code{a.code}
 	}
 	sum.status = a.status
 	return shape(req.source, a)
@@ -157,11 +159,11 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 // traced routes and resolves req inside the "resolve" subsegment, which
 // is closed, with the summary's annotations, on every path: a panic too
 // (recorded as the 500 Invoke answers with).
-func (h *Handler) traced(ctx context.Context, req request, sum *summary) (a answer) {
+func (h *Handler) traced(ctx context.Context, req request, sum *summary) (a response) {
 	spanCtx, end := xtrace.Start(ctx, "resolve")
 	defer func() {
 		if p := recover(); p != nil {
-			sum.codes, sum.status = []resolve.Code{codeInternalError}, status(codeInternalError)
+			sum.codes, sum.status = []answer.Code{answer.InternalError}, answer.Status(answer.InternalError)
 			end(sum.annotations()...)
 			panic(p)
 		}
@@ -169,10 +171,10 @@ func (h *Handler) traced(ctx context.Context, req request, sum *summary) (a answ
 	}()
 	a = h.route(spanCtx, req, sum)
 	if b, refused := bounded(req.source, a, h.maxResponseBytes); refused {
-		a, sum.codes = b, []resolve.Code{resolve.CodeResponseTooLarge}
+		a, sum.codes = b, []answer.Code{answer.ResponseTooLarge}
 	}
 	if len(sum.codes) == 0 && a.code != "" {
-		sum.codes = []resolve.Code{a.code}
+		sum.codes = []answer.Code{a.code}
 	}
 	sum.status = a.status
 	return a
@@ -181,7 +183,7 @@ func (h *Handler) traced(ctx context.Context, req request, sum *summary) (a answ
 // parse reads an event in one pass. API Gateway events are told from a
 // direct invocation by their requestContext; a direct event is the
 // request itself.
-func (h *Handler) parse(payload []byte) (request, answer) {
+func (h *Handler) parse(payload []byte) (request, response) {
 	if !bytes.Contains(payload, []byte(`"requestContext"`)) {
 		return h.limited(request{source: direct, method: "POST", path: Route}, payload, false)
 	}
@@ -189,15 +191,15 @@ func (h *Handler) parse(payload []byte) (request, answer) {
 	var syntax *eventSyntaxError
 	switch {
 	case errors.As(err, &syntax):
-		return request{source: direct}, errorAnswer(resolve.CodeInvalidRequest, "the event is not a JSON object: "+err.Error())
+		return request{source: direct}, errorResponse(answer.InvalidRequest, "the event is not a JSON object: "+err.Error())
 	case err != nil && ev.Version == "2.0":
 		// Valid JSON with a member of the wrong type: answer in the
 		// shape of the source it claims to be.
-		return request{source: httpAPI}, errorAnswer(resolve.CodeInvalidRequest, "malformed HTTP API event: "+err.Error())
+		return request{source: httpAPI}, errorResponse(answer.InvalidRequest, "malformed HTTP API event: "+err.Error())
 	case err != nil && ev.HTTPMethod != nil:
-		return request{source: restAPI}, errorAnswer(resolve.CodeInvalidRequest, "malformed REST API event: "+err.Error())
+		return request{source: restAPI}, errorResponse(answer.InvalidRequest, "malformed REST API event: "+err.Error())
 	case err != nil:
-		return request{source: direct}, errorAnswer(resolve.CodeInvalidRequest, "malformed event: "+err.Error())
+		return request{source: direct}, errorResponse(answer.InvalidRequest, "malformed event: "+err.Error())
 	}
 	if ev.Version != "2.0" && ev.HTTPMethod == nil {
 		// Neither payload format: the request object itself, which
@@ -210,9 +212,9 @@ func (h *Handler) parse(payload []byte) (request, answer) {
 
 // limited decodes a base64 body and applies MAX_BODY_BYTES, refusing an
 // oversized encoded body before decoding it.
-func (h *Handler) limited(r request, body []byte, b64 bool) (request, answer) {
-	tooLarge := func() answer {
-		return errorAnswer(codePayloadTooLarge, "the body is larger than "+strconv.Itoa(h.maxBodyBytes)+" bytes (MAX_BODY_BYTES)")
+func (h *Handler) limited(r request, body []byte, b64 bool) (request, response) {
+	tooLarge := func() response {
+		return errorResponse(answer.PayloadTooLarge, "the body is larger than "+strconv.Itoa(h.maxBodyBytes)+" bytes (MAX_BODY_BYTES)")
 	}
 	if b64 {
 		if len(body) > base64.StdEncoding.EncodedLen(h.maxBodyBytes) {
@@ -221,7 +223,7 @@ func (h *Handler) limited(r request, body []byte, b64 bool) (request, answer) {
 		dec := make([]byte, base64.StdEncoding.DecodedLen(len(body)))
 		n, err := base64.StdEncoding.Decode(dec, body)
 		if err != nil {
-			return r, errorAnswer(resolve.CodeInvalidRequest, "the body is marked base64 but does not decode: "+err.Error())
+			return r, errorResponse(answer.InvalidRequest, "the body is marked base64 but does not decode: "+err.Error())
 		}
 		body = dec[:n]
 	}
@@ -229,15 +231,15 @@ func (h *Handler) limited(r request, body []byte, b64 bool) (request, answer) {
 		return r, tooLarge()
 	}
 	r.body = body
-	return r, answer{}
+	return r, response{}
 }
 
-func (h *Handler) route(ctx context.Context, r request, sum *summary) answer {
+func (h *Handler) route(ctx context.Context, r request, sum *summary) response {
 	if r.path != Route {
-		return errorAnswer(codeNotFound, "no route "+strconv.Quote(echoed(r.path))+"; the function answers POST "+Route)
+		return errorResponse(answer.NotFound, "no route "+strconv.Quote(echoed(r.path))+"; the function answers POST "+Route)
 	}
 	if r.method != "POST" {
-		a := errorAnswer(codeMethodNotAllowed, "method "+strconv.Quote(echoed(r.method))+" is not allowed on "+Route+"; use POST")
+		a := errorResponse(answer.MethodNotAllowed, "method "+strconv.Quote(echoed(r.method))+" is not allowed on "+Route+"; use POST")
 		a.allow = true
 		return a
 	}
@@ -247,8 +249,8 @@ func (h *Handler) route(ctx context.Context, r request, sum *summary) answer {
 	}
 	var err error
 	if p.MaxAge, p.MaxAgeSet, err = parseCacheControl(r.cacheControl); err != nil {
-		sum.codes = []resolve.Code{resolve.CodeInvalidRequest}
-		return errorAnswer(resolve.CodeInvalidRequest, err.Error())
+		sum.codes = []answer.Code{answer.InvalidRequest}
+		return errorResponse(answer.InvalidRequest, err.Error())
 	}
 	ctx, cancel := readDeadline(ctx)
 	defer cancel()
@@ -258,16 +260,16 @@ func (h *Handler) route(ctx context.Context, r request, sum *summary) answer {
 		if !ok {
 			panic(err) // Resolve returns no other error; reaching here is a bug
 		}
-		sum.codes = []resolve.Code{re.Code}
-		return errorAnswer(re.Code, re.Message)
+		sum.codes = []answer.Code{re.Code}
+		return errorResponse(re.Code, re.Message)
 	}
 	sum.result = res
 	if res.Failed > 0 {
 		sum.codes = res.Codes()
 		h.logFailures(ctx, res)
-		return answer{status: worst(sum.codes), body: res.AppendJSON(make([]byte, 0, res.Size()))}
+		return response{status: answer.Worst(sum.codes), body: res.AppendJSON(make([]byte, 0, res.Size()))}
 	}
-	return answer{status: 200, body: res.AppendJSON(make([]byte, 0, res.Size()))}
+	return response{status: 200, body: res.AppendJSON(make([]byte, 0, res.Size()))}
 }
 
 // readDeadline bounds the reads of one request: the invocation's deadline
@@ -281,14 +283,14 @@ func readDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, budget)
 }
 
-func errorAnswer(c resolve.Code, msg string) answer {
+func errorResponse(c answer.Code, msg string) response {
 	b := make([]byte, 0, 64+len(msg))
 	b = append(b, `{"error":{"code":`...)
 	b = strconv.AppendQuote(b, string(c))
 	b = append(b, `,"message":`...)
 	b, _ = appendJSONString(b, msg)
 	b = append(b, "}}"...)
-	return answer{status: status(c), body: b, code: c}
+	return response{status: answer.Status(c), body: b, code: c}
 }
 
 func appendJSONString(dst []byte, s string) ([]byte, error) {
@@ -296,13 +298,13 @@ func appendJSONString(dst []byte, s string) ([]byte, error) {
 	return append(dst, q...), err
 }
 
-// shape wraps an answer for the event's source: the API Gateway proxy
+// shape wraps a response for the event's source: the API Gateway proxy
 // response object ({"statusCode", "headers", "body"}, the members both
 // payload formats read), or the bare body for a direct invocation. The
 // envelope is written by hand into one buffer of its exact size, with the
 // body escaped straight into it: no string copy of the body and no
 // reflection.
-func shape(src source, a answer) ([]byte, error) {
+func shape(src source, a response) ([]byte, error) {
 	if src == direct {
 		return a.body, nil
 	}

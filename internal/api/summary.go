@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/resolve"
 	"github.com/maskresolver/maskresolver/internal/secrets"
 )
@@ -16,7 +17,7 @@ import (
 // its metrics and its trace annotations. It holds counts and codes only.
 type summary struct {
 	status int
-	codes  []resolve.Code
+	codes  []answer.Code
 	result *resolve.Result
 }
 
@@ -25,7 +26,7 @@ type summary struct {
 func (s *summary) outcome() string {
 	best, code := 0, "OK"
 	for _, c := range s.codes {
-		if st := status(c); st > best {
+		if st := answer.Status(c); st > best {
 			best, code = st, string(c)
 		}
 	}
@@ -100,7 +101,7 @@ func (h *Handler) appendMetrics(attrs []slog.Attr, s summary, st secrets.Stats, 
 		errored = 1
 	}
 	for _, c := range s.codes {
-		if c == resolve.Code(secrets.CodeThrottled) {
+		if c == answer.Throttled {
 			throttled = 1
 		}
 	}

@@ -3,6 +3,7 @@ package resolve
 import (
 	"fmt"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/mask"
 )
 
@@ -10,10 +11,6 @@ import (
 // bytes) synchronous response limit, API Gateway's proxy envelope
 // included, with 4 KiB to spare for the envelope's own members.
 const DefaultMaxResponseBytes = 6<<20 - 4<<10
-
-// CodeResponseTooLarge refuses a request whose answer would exceed
-// MAX_RESPONSE_BYTES.
-const CodeResponseTooLarge Code = "ResponseTooLarge"
 
 // The answer's own text around the strings of an entry of masks, as
 // AppendJSON writes them: enough to bound an entry's length from below.
@@ -25,7 +22,7 @@ const (
 
 // tooLarge is the request-level refusal of an answer of at least n bytes.
 func (r *Resolver) tooLarge(n int, what string) *RequestError {
-	return &RequestError{Code: CodeResponseTooLarge, Message: fmt.Sprintf(
+	return &RequestError{Code: answer.ResponseTooLarge, Message: fmt.Sprintf(
 		"%s would make an answer of at least %d bytes, more than %d (MAX_RESPONSE_BYTES)", what, n, r.maxResponseBytes)}
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/resolve"
 	"github.com/maskresolver/maskresolver/internal/secrets"
 )
@@ -56,7 +57,7 @@ func TestMaxAge(t *testing.T) {
 			res, err := resolve.New(st).Resolve(t.Context(), []byte(`{"connection":`+conn+tt.extra+`}`), p)
 			if tt.bad != "" {
 				var re *resolve.RequestError
-				if !errors.As(err, &re) || re.Code != resolve.CodeInvalidRequest || !strings.Contains(re.Message, tt.bad) {
+				if !errors.As(err, &re) || re.Code != answer.InvalidRequest || !strings.Contains(re.Message, tt.bad) {
 					t.Fatalf("got %v, want InvalidRequest about %s", err, tt.bad)
 				}
 				if len(st.asked) != 0 {

@@ -10,32 +10,15 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/mask"
 	"github.com/maskresolver/maskresolver/internal/secrets"
 	"github.com/maskresolver/maskresolver/internal/xtrace"
 )
 
-// Code names why a mask or a request failed, as in the HTTP contract.
-type Code string
-
-// Per-mask codes decided here; the codes of failed reads come from
-// secrets.Code.
-const (
-	CodeInvalidMask       Code = "InvalidMask"
-	CodeSecretNotAllowed  Code = "SecretNotAllowed"
-	CodeSecretNotKeyValue Code = "SecretNotKeyValue"
-	CodeKeyNotFound       Code = "KeyNotFound"
-)
-
-// Request-level codes: decided before any secret is read.
-const (
-	CodeInvalidRequest Code = "InvalidRequest"
-	CodeTooManyMasks   Code = "TooManyMasks"
-)
-
 // RequestError rejects a whole request before any secret is read.
 type RequestError struct {
-	Code    Code
+	Code    answer.Code
 	Message string
 }
 
@@ -127,7 +110,7 @@ type MaskResult struct {
 	// verified masks.
 	VersionID string
 	// Code is empty when the mask resolved (or verified, on a dry run).
-	Code    Code
+	Code    answer.Code
 	Message string
 }
 
@@ -158,9 +141,9 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, p Params) (*Result,
 	if err != nil {
 		var tm *tooManyMasks
 		if errors.As(err, &tm) {
-			return nil, &RequestError{Code: CodeTooManyMasks, Message: tm.Error()}
+			return nil, &RequestError{Code: answer.TooManyMasks, Message: tm.Error()}
 		}
-		return nil, &RequestError{Code: CodeInvalidRequest, Message: err.Error()}
+		return nil, &RequestError{Code: answer.InvalidRequest, Message: err.Error()}
 	}
 	res := &Result{DryRun: dryRun, Masks: make([]MaskResult, len(sc.matches))}
 	if sc.maxAgeSet {
@@ -181,7 +164,7 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, p Params) (*Result,
 			mr.Path = h.path
 			slot[i] = -1
 			if m.Err != nil {
-				mr.Code, mr.Message = CodeInvalidMask, m.Err.Error()
+				mr.Code, mr.Message = answer.InvalidMask, m.Err.Error()
 				continue
 			}
 			mr.Key = m.Mask.Key
@@ -189,7 +172,7 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, p Params) (*Result,
 			// taken as a substring so no mask costs an allocation here.
 			mr.ARN = h.value[m.Start+len(mask.Prefix)+len(m.Mask.Key)+1 : m.End-2]
 			if allow != nil && !allow(mr.ARN) {
-				mr.Code, mr.Message = CodeSecretNotAllowed, "the secret is outside the secrets this caller may resolve (SECRET_ARN_ALLOWLIST, CALLER_RULES)"
+				mr.Code, mr.Message = answer.SecretNotAllowed, "the secret is outside the secrets this caller may resolve (SECRET_ARN_ALLOWLIST, CALLER_RULES)"
 				continue
 			}
 			j, ok := index[mr.ARN]
@@ -203,7 +186,7 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, p Params) (*Result,
 	}
 	res.Unique = len(arns)
 	if len(arns) > r.maxSecrets {
-		return nil, &RequestError{Code: CodeTooManyMasks, Message: fmt.Sprintf(
+		return nil, &RequestError{Code: answer.TooManyMasks, Message: fmt.Sprintf(
 			"the masks name %d distinct secrets, more than %d (MAX_SECRETS)", len(arns), r.maxSecrets)}
 	}
 
@@ -228,13 +211,13 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, p Params) (*Result,
 		if i%lookupCheckEvery == 0 && ctx.Err() != nil && mr.Code == "" {
 			// Lookups are linear in the secrets' size, but a request of
 			// many masks must still not run past its deadline.
-			mr.Code, mr.Message = Code(secrets.CodeTimeout), "the request's deadline passed before this mask was looked up"
+			mr.Code, mr.Message = answer.Timeout, "the request's deadline passed before this mask was looked up"
 		}
 		switch {
 		case mr.Code != "":
 		case slot[i] < 0:
 		case refused[slot[i]]:
-			mr.Code, mr.Message = CodeSecretNotAllowed, "Secrets Manager answered with a secret outside the secrets this caller may resolve"
+			mr.Code, mr.Message = answer.SecretNotAllowed, "Secrets Manager answered with a secret outside the secrets this caller may resolve"
 		default:
 			values[i], mr.Code, mr.Message = lookup(got[slot[i]], mr.Key)
 			if mr.Code == "" {
@@ -264,19 +247,19 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, p Params) (*Result,
 	return res, nil
 }
 
-func lookup(r secrets.Result, key string) (value string, code Code, msg string) {
+func lookup(r secrets.Result, key string) (value string, code answer.Code, msg string) {
 	if r.Err != nil {
-		return "", Code(r.Err.Code), r.Err.Message()
+		return "", r.Err.Code, r.Err.Message()
 	}
 	switch r.Secret.Kind {
 	case secrets.Binary:
-		return "", CodeSecretNotKeyValue, "the secret is binary (SecretBinary), not a JSON object of key/value pairs"
+		return "", answer.SecretNotKeyValue, "the secret is binary (SecretBinary), not a JSON object of key/value pairs"
 	case secrets.NotObject:
-		return "", CodeSecretNotKeyValue, "the secret's SecretString is not a JSON object of key/value pairs"
+		return "", answer.SecretNotKeyValue, "the secret's SecretString is not a JSON object of key/value pairs"
 	}
 	v, ok := r.Secret.Lookup(key)
 	if !ok {
-		return "", CodeKeyNotFound, fmt.Sprintf("the secret has no key %s", strconv.Quote(key))
+		return "", answer.KeyNotFound, fmt.Sprintf("the secret has no key %s", strconv.Quote(key))
 	}
 	return v, "", ""
 }
@@ -442,8 +425,8 @@ func truncQuote(b []byte) string {
 }
 
 // Codes lists the distinct codes of the failed masks, in first-seen order.
-func (r *Result) Codes() []Code {
-	var codes []Code
+func (r *Result) Codes() []answer.Code {
+	var codes []answer.Code
 	for i := range r.Masks {
 		c := r.Masks[i].Code
 		if c != "" && !slices.Contains(codes, c) {

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
@@ -186,8 +187,8 @@ func TestStoreSharedReadFailure(t *testing.T) {
 	f.sm.Inject(smfake.Fault{Op: "GetSecretValue", Code: "AccessDeniedException", Latency: 50 * time.Millisecond})
 	results, _ := concurrentGets(t, f.store, 20, dbARN)
 	for i, r := range results {
-		if r.Err == nil || r.Err.Code != CodeAccessDenied {
-			t.Errorf("Get %d: err = %v, want %s", i, r.Err, CodeAccessDenied)
+		if r.Err == nil || r.Err.Code != answer.AccessDenied {
+			t.Errorf("Get %d: err = %v, want %s", i, r.Err, answer.AccessDenied)
 		}
 	}
 	if n := f.sm.SecretReads(dbARN); n != 1 {
@@ -232,7 +233,7 @@ func TestStoreGetMany(t *testing.T) {
 	if s := res[12].Secret; res[12].Err != nil || s.Kind != Binary {
 		t.Errorf("binary secret: %+v", res[12])
 	}
-	if res[13].Err == nil || res[13].Err.Code != CodeNotFound || res[13].Err.ARN != missing {
+	if res[13].Err == nil || res[13].Err.Code != answer.SecretNotFound || res[13].Err.ARN != missing {
 		t.Errorf("missing secret: %+v", res[13])
 	}
 	if s := res[14].Secret; res[14].Err != nil || s.Kind != NotObject {
@@ -368,7 +369,7 @@ func TestStoreStaleIfError(t *testing.T) {
 		short     bool          // read under a deadline shorter than the latency
 		age       time.Duration // how long after the first read the refresh runs
 		wantStale bool
-		wantCode  Code
+		wantCode  answer.Code
 	}{
 		{name: "throttled", fault: smfake.Fault{Code: "ThrottlingException"}, age: 2 * ttl, wantStale: true},
 		{name: "5xx", fault: smfake.Fault{Code: "InternalServiceError"}, age: 2 * ttl, wantStale: true},
@@ -377,12 +378,12 @@ func TestStoreStaleIfError(t *testing.T) {
 		{name: "end of stale window", fault: smfake.Fault{Code: "ThrottlingException"}, age: ttl*9/10 + stale - time.Nanosecond, wantStale: true},
 
 		// errors
-		{name: "access denied", fault: smfake.Fault{Code: "AccessDeniedException"}, age: 2 * ttl, wantCode: CodeAccessDenied},
-		{name: "not found", fault: smfake.Fault{Code: "ResourceNotFoundException"}, age: 2 * ttl, wantCode: CodeNotFound},
-		{name: "decryption failure", fault: smfake.Fault{Code: "DecryptionFailure"}, age: 2 * ttl, wantCode: CodeDecryptionFailure},
-		{name: "throttled past the stale window", fault: smfake.Fault{Code: "ThrottlingException"}, age: ttl + stale, wantCode: CodeThrottled},
-		{name: "5xx past the stale window", fault: smfake.Fault{Code: "InternalServiceError"}, age: 2*ttl + stale, wantCode: CodeUpstream},
-		{name: "timeout past the stale window", fault: smfake.Fault{Latency: 5 * time.Second}, short: true, age: ttl + stale, wantCode: CodeTimeout},
+		{name: "access denied", fault: smfake.Fault{Code: "AccessDeniedException"}, age: 2 * ttl, wantCode: answer.AccessDenied},
+		{name: "not found", fault: smfake.Fault{Code: "ResourceNotFoundException"}, age: 2 * ttl, wantCode: answer.SecretNotFound},
+		{name: "decryption failure", fault: smfake.Fault{Code: "DecryptionFailure"}, age: 2 * ttl, wantCode: answer.DecryptionFailure},
+		{name: "throttled past the stale window", fault: smfake.Fault{Code: "ThrottlingException"}, age: ttl + stale, wantCode: answer.Throttled},
+		{name: "5xx past the stale window", fault: smfake.Fault{Code: "InternalServiceError"}, age: 2*ttl + stale, wantCode: answer.UpstreamError},
+		{name: "timeout past the stale window", fault: smfake.Fault{Latency: 5 * time.Second}, short: true, age: ttl + stale, wantCode: answer.Timeout},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -448,7 +449,7 @@ func TestStoreNoStaleAfterDefinitiveFailure(t *testing.T) {
 			}
 			f.clock.Add(DefaultNotFoundTTL) // past the remembered SecretNotFound
 			res, st := f.store.Get(t.Context(), []string{dbARN}, Freshness{})
-			if res[0].Err == nil || res[0].Err.Code != CodeThrottled || st.Stale != 0 {
+			if res[0].Err == nil || res[0].Err.Code != answer.Throttled || st.Stale != 0 {
 				t.Errorf("throttled after %s: %+v, %+v; want Throttled and no stale value", code, res[0], st)
 			}
 		})
@@ -478,7 +479,7 @@ func TestStoreWaiterDeadline(t *testing.T) {
 	}()
 	<-arrived // the request without a deadline leads the read
 	res, _ := f.store.Get(shortContext(t), []string{dbARN}, Freshness{})
-	if res[0].Err == nil || res[0].Err.Code != CodeTimeout {
+	if res[0].Err == nil || res[0].Err.Code != answer.Timeout {
 		t.Errorf("short waiter: %+v, want Timeout", res[0])
 	}
 	close(release)
@@ -538,7 +539,7 @@ func leaderDeadline(t *testing.T, fr Freshness) {
 	// follower's read has cached meanwhile, which its transient failure
 	// may fall back on (seen once in 120 runs under -race, three at once).
 	switch r := <-short; {
-	case r.Err != nil && r.Err.Code == CodeTimeout:
+	case r.Err != nil && r.Err.Code == answer.Timeout:
 	case r.Err == nil && r.Secret != nil:
 		if v, _ := r.Secret.Lookup("password"); v != "hunter2" {
 			t.Errorf("short leader fell back on %q, want the follower's value", v)
@@ -576,7 +577,7 @@ func TestClientsBounded(t *testing.T) {
 	for chunk := range slices.Chunk(arns, 20) {
 		res, _ := f.store.Get(t.Context(), chunk, Freshness{})
 		for _, r := range res {
-			if r.Err == nil || r.Err.Code != CodeNotFound {
+			if r.Err == nil || r.Err.Code != answer.SecretNotFound {
 				t.Fatalf("%+v, want SecretNotFound", r)
 			}
 		}
@@ -601,12 +602,12 @@ func TestStoreNotFoundCached(t *testing.T) {
 	f.store.Get(t.Context(), real, Freshness{})
 	f.sm.ResetCalls()
 	res, st := f.store.Get(t.Context(), madeUp, Freshness{})
-	if res[0].Err == nil || res[0].Err.Code != CodeNotFound || st.Calls != 5 {
+	if res[0].Err == nil || res[0].Err.Code != answer.SecretNotFound || st.Calls != 5 {
 		t.Fatalf("made-up ARNs: %+v, %+v; want SecretNotFound in 5 batch calls", res[0], st)
 	}
 	f.clock.Add(4 * time.Second)
 	res, st = f.store.Get(t.Context(), madeUp, Freshness{})
-	if res[99].Err == nil || res[99].Err.Code != CodeNotFound || st.Calls != 0 || st.Hits != 100 || f.sm.Calls("") != 5 {
+	if res[99].Err == nil || res[99].Err.Code != answer.SecretNotFound || st.Calls != 0 || st.Hits != 100 || f.sm.Calls("") != 5 {
 		t.Errorf("within the TTL: %+v, %+v, %d calls; want SecretNotFound from memory", res[99], st, f.sm.Calls(""))
 	}
 	if _, st := f.store.Get(t.Context(), real, Freshness{}); st.Hits != 2 {
@@ -625,7 +626,7 @@ func TestStoreNotFoundCached(t *testing.T) {
 	denied := "arn:aws:secretsmanager:us-east-1:123456789012:secret:denied-AbCdEf"
 	f.sm.Inject(smfake.Fault{Op: "GetSecretValue", SecretID: denied, Code: "AccessDeniedException", Times: 1})
 	f.put(t, denied, aws.String(dbValue))
-	if res, _ := f.store.Get(t.Context(), []string{denied}, Freshness{}); res[0].Err == nil || res[0].Err.Code != CodeAccessDenied {
+	if res, _ := f.store.Get(t.Context(), []string{denied}, Freshness{}); res[0].Err == nil || res[0].Err.Code != answer.AccessDenied {
 		t.Fatalf("%+v, want AccessDenied", res[0])
 	}
 	if res, _ := f.store.Get(t.Context(), []string{denied}, Freshness{}); res[0].Err != nil {
@@ -649,7 +650,7 @@ func TestReadPanicIsContained(t *testing.T) {
 	for _, ids := range [][]string{arns, arns[:1]} {
 		res, _ := st.Get(ctx, ids, Freshness{})
 		for _, r := range res {
-			if r.Err == nil || r.Err.Code != CodeUpstream {
+			if r.Err == nil || r.Err.Code != answer.UpstreamError {
 				t.Errorf("%+v, want UpstreamError", r)
 			}
 		}
