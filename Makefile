@@ -39,7 +39,7 @@ FUZZ_TARGETS ?= $(shell grep -rHoE --include='*_test.go' --exclude-dir=.aws-sam 
 # machine does the same work. FUZZTIME=60s still works for a timed run.
 FUZZTIME ?= 200000x
 
-.PHONY: all build build-ResolverFunction build-local rie devserver run invoke test bench fuzz lint deploy clean
+.PHONY: all build build-ResolverFunction build-PreTrafficHookFunction build-local rie devserver run invoke test bench fuzz lint deploy clean
 
 all: lint test build
 
@@ -50,6 +50,11 @@ build:
 # target with ARTIFACTS_DIR set.
 build-ResolverFunction:
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./cmd/resolver
+
+# The pre-traffic hook (template.yaml's PreTrafficHookFunction), built the
+# same way; SAM builds it whatever PreTrafficConnection says.
+build-PreTrafficHookFunction:
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./cmd/pretraffic
 
 build-local:
 	CGO_ENABLED=0 $(GO) build $(GOFLAGS_LAMBDA) -o build/local/bootstrap ./cmd/resolver

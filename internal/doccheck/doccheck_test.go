@@ -116,23 +116,3 @@ func TestOperationsDocumentsEveryAlarm(t *testing.T) {
 		t.Errorf("docs/operations.md does not name these alarms of template.yaml: %s", strings.Join(missing, ", "))
 	}
 }
-
-// TestDeployingDocumentsTemplate keeps docs/deploying.md in step with the
-// template's parameters and outputs.
-func TestDeployingDocumentsTemplate(t *testing.T) {
-	t.Parallel()
-	path := filepath.Join(root, "docs", "deploying.md")
-	if _, err := os.Stat(path); os.IsNotExist(err) {
-		t.Skip("docs/deploying.md does not exist yet")
-	}
-	tpl := readTemplate(t)
-	page := readDoc(t, "deploying.md")
-	for kind, names := range map[string][]string{"parameters": tpl.parameters, "outputs": tpl.outputs} {
-		if len(names) == 0 {
-			t.Errorf("template.yaml has no %s", kind)
-		}
-		if missing := undocumented(page, names, false); len(missing) > 0 {
-			t.Errorf("docs/deploying.md does not name these %s of template.yaml: %s", kind, strings.Join(missing, ", "))
-		}
-	}
-}

@@ -1,4 +1,4 @@
-package maskresolver_test
+package samtemplate_test
 
 import (
 	"maps"
@@ -20,9 +20,11 @@ func TestResourceTypes(t *testing.T) {
 		"SecretsManagerThrottledAlarm": "AWS::CloudWatch::Alarm",
 		// Quota pressure: throttles absorbed, before they become 503s.
 		"SecretsManagerQuotaPressureAlarm": "AWS::CloudWatch::Alarm",
-		// The route's invoke permission (TestApiInvokePermission), which
-		// SAM wrote for the function event before.
-		"ApiInvokePermission": "AWS::Lambda::Permission",
+		// The rollback trigger of the function's DeploymentPreference.
+		"NewVersionErrorsAlarm": "AWS::CloudWatch::Alarm",
+		// Only with PreTrafficConnection (TestPreTrafficHook).
+		"PreTrafficHookFunction": "AWS::Serverless::Function",
+		"PreTrafficHookLogGroup": "AWS::Logs::LogGroup",
 	}
 	res := node(t, rawTemplate(t), "Resources")
 	got := map[string]string{}
@@ -46,8 +48,13 @@ func TestOutputs(t *testing.T) {
 	assertScalar(t, node(t, out, "FunctionLogGroupName", "Value"), "FunctionLogGroupName", "!Ref", "FunctionLogGroup")
 	assertScalar(t, node(t, out, "ApiAccessLogGroupName", "Value"), "ApiAccessLogGroupName", "!Ref", "ApiAccessLogGroup")
 
+	// SAM's names for the CodeDeploy resources it writes
+	// (TestCodeDeployResources).
+	assertScalar(t, node(t, out, "DeploymentApplicationName", "Value"), "DeploymentApplicationName", "!Ref", "ServerlessDeploymentApplication")
+	assertScalar(t, node(t, out, "DeploymentGroupName", "Value"), "DeploymentGroupName", "!Ref", "ResolverFunctionDeploymentGroup")
+
 	tpl := loadTemplate(t, nil)
-	for _, name := range []string{"ApiUrl", "ResolverFunctionArn", "ResolverFunctionAliasArn", "ResolverFunctionRoleArn", "FunctionLogGroupName", "ApiAccessLogGroupName"} {
+	for _, name := range []string{"ApiUrl", "ResolverFunctionArn", "ResolverFunctionAliasArn", "ResolverFunctionRoleArn", "FunctionLogGroupName", "ApiAccessLogGroupName", "DeploymentApplicationName", "DeploymentGroupName"} {
 		if _, ok := tpl.Outputs[name]; !ok {
 			t.Errorf("goformation sees no output %s", name)
 		}

@@ -1,7 +1,8 @@
-package maskresolver_test
+package samtemplate_test
 
 import (
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,7 +40,7 @@ func TestSamconfig(t *testing.T) {
 				t.Errorf("%s: %s = %s is not a string", samconfigPath, k, v)
 				continue
 			}
-			if _, err := os.Stat(p); err != nil {
+			if _, err := os.Stat(filepath.Join(repoRoot, p)); err != nil {
 				t.Errorf("%s: %s names %s: %v", samconfigPath, k, p, err)
 			}
 		}

@@ -1,4 +1,4 @@
-package maskresolver_test
+package samtemplate_test
 
 import (
 	"slices"
@@ -58,9 +58,13 @@ func TestResolverFunction(t *testing.T) {
 	if fn.Timeout == nil || *fn.Timeout >= 30 || *fn.Timeout < 3 {
 		t.Errorf("Timeout = %v, want 3..29 s", fn.Timeout)
 	}
-	if fn.MemorySize == nil || *fn.MemorySize < 128 {
-		t.Errorf("MemorySize = %v, want at least 128", fn.MemorySize)
+	if fn.MemorySize == nil || *fn.MemorySize != 256 {
+		t.Errorf("MemorySize = %v, want the MemorySize parameter's default 256", fn.MemorySize)
 	}
+	if mem := resolverFunction(t, loadTemplate(t, map[string]any{"MemorySize": 512})).MemorySize; mem == nil || *mem != 512 {
+		t.Errorf("MemorySize = %v with the parameter at 512", mem)
+	}
+	assertScalar(t, node(t, rawTemplate(t), "Resources", "ResolverFunction", "Properties", "MemorySize"), "MemorySize", "!Ref", "MemorySize")
 	if fn.Role != nil {
 		t.Errorf("Role = %q: the template must create the role from Policies", *fn.Role)
 	}

@@ -1,4 +1,4 @@
-package maskresolver_test
+package samtemplate_test
 
 import (
 	"encoding/json"
@@ -122,7 +122,7 @@ func TestPolicyFollowsParameters(t *testing.T) {
 	// goformation resolves ${AWS::URLSuffix} to ""; the raw template must
 	// name it, so that aws-cn's amazonaws.com.cn works too.
 	want := map[string]map[string]any{"StringLike": {"kms:ViaService": "secretsmanager.*."}}
-	if raw, err := os.ReadFile("template.yaml"); err != nil || !strings.Contains(string(raw), "kms:ViaService: !Sub secretsmanager.*.${AWS::URLSuffix}") {
+	if raw, err := os.ReadFile(templatePath); err != nil || !strings.Contains(string(raw), "kms:ViaService: !Sub secretsmanager.*.${AWS::URLSuffix}") {
 		t.Errorf("the KMS condition must be secretsmanager.*.${AWS::URLSuffix} (any region, any partition): %v", err)
 	}
 	if got, _ := json.Marshal(kms.Condition); string(got) != mustJSON(t, want) {
@@ -130,38 +130,46 @@ func TestPolicyFollowsParameters(t *testing.T) {
 	}
 }
 
+// hookActions is every action the pre-traffic hook's role may have
+// (TestPreTrafficHook pins their resources in SAM's output).
+var hookActions = []string{
+	"lambda:InvokeFunction",
+	"codedeploy:PutLifecycleEventHookExecutionStatus",
+}
+
 // TestOnlyReadActions walks the whole template for IAM actions: the
-// function's policy must stay the only grant to the function, and grant only
-// reads. The Lambda permission's Action is what API Gateway may do to the
-// function, pinned by TestApiInvokePermission.
+// resolver's policy must grant only reads, the hook's only its two calls,
+// and no other resource may grant anything.
 func TestOnlyReadActions(t *testing.T) {
 	t.Parallel()
-	var walk func(n *yaml.Node, under string)
-	n := 0
-	walk = func(y *yaml.Node, under string) {
+	allowed := map[string][]string{"ResolverFunction": readActions, "PreTrafficHookFunction": hookActions}
+	var walk func(y *yaml.Node, under string, allow []string, seen map[string]bool)
+	walk = func(y *yaml.Node, under string, allow []string, seen map[string]bool) {
 		switch y.Kind {
 		case yaml.MappingNode:
-			if ty := lookup(y, "Type"); ty != nil && ty.Value == "AWS::Lambda::Permission" {
-				return
-			}
 			for i := 0; i+1 < len(y.Content); i += 2 {
-				walk(y.Content[i+1], y.Content[i].Value)
+				walk(y.Content[i+1], y.Content[i].Value, allow, seen)
 			}
 		case yaml.SequenceNode:
 			for _, c := range y.Content {
-				walk(c, under)
+				walk(c, under, allow, seen)
 			}
 		case yaml.ScalarNode:
 			if under == "Action" || under == "NotAction" {
-				n++
-				if under == "NotAction" || !slices.Contains(readActions, y.Value) {
-					t.Errorf("%s %q in the template, want only %q", under, y.Value, readActions)
+				if under == "NotAction" || !slices.Contains(allow, y.Value) || seen[y.Value] {
+					t.Errorf("%s %q, want each of %q once", under, y.Value, allow)
 				}
+				seen[y.Value] = true
 			}
 		}
 	}
-	walk(rawTemplate(t), "")
-	if n != len(readActions) {
-		t.Errorf("%d Action entries in the template, want exactly the %d of the function's policy", n, len(readActions))
+	res := node(t, rawTemplate(t), "Resources")
+	for i := 0; i+1 < len(res.Content); i += 2 {
+		id := res.Content[i].Value
+		seen := map[string]bool{}
+		walk(res.Content[i+1], "", allowed[id], seen)
+		if len(seen) != len(allowed[id]) {
+			t.Errorf("%s grants %d actions, want the %d of %q", id, len(seen), len(allowed[id]), allowed[id])
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package maskresolver_test
+package samtemplate_test
 
 import (
 	"slices"
@@ -35,7 +35,12 @@ func TestParameters(t *testing.T) {
 		"ProvisionedConcurrency": {"Number", "0"},
 		"ConfigRevision":         {"String", "1"},
 		// Not environment variables, so plain numbers.
-		"ThrottlingRateLimit":  {"Number", float64(50)},
+		"ThrottlingRateLimit": {"Number", float64(50)},
+		// The function's configuration today; docs/deploying.md says how
+		// to measure what a deployment needs.
+		"MemorySize":           {"Number", float64(256)},
+		"DeploymentType":       {"String", "AllAtOnce"},
+		"PreTrafficConnection": {"String", ""},
 		"ThrottlingBurstLimit": {"Number", float64(100)},
 		"LogRetentionInDays":   {"Number", float64(30)},
 	}
@@ -48,6 +53,16 @@ func TestParameters(t *testing.T) {
 		if p.Type != w.typ || p.Default != w.def {
 			t.Errorf("parameter %s: %s default %#v, want %s default %#v", name, p.Type, p.Default, w.typ, w.def)
 		}
+	}
+	var types []any
+	for _, d := range deploymentTypes {
+		types = append(types, d)
+	}
+	if got := tpl.Parameters["DeploymentType"].AllowedValues; !slices.Equal(got, types) {
+		t.Errorf("DeploymentType AllowedValues %v, want SAM's predefined %v", got, types)
+	}
+	if mem := tpl.Parameters["MemorySize"]; mem.MinValue == nil || *mem.MinValue != 128 || mem.MaxValue == nil || *mem.MaxValue != 10240 {
+		t.Errorf("MemorySize bounds %v..%v, want Lambda's 128..10240", mem.MinValue, mem.MaxValue)
 	}
 	if got := tpl.Parameters["LogLevel"].AllowedValues; !slices.Equal(got, []any{"debug", "info", "warn", "error"}) {
 		t.Errorf("LogLevel AllowedValues %v", got)
@@ -98,7 +113,10 @@ func TestParameterGroups(t *testing.T) {
 		"ReservedConcurrency":    "Capacity",
 		"ProvisionedConcurrency": "Capacity",
 		"PrefetchSecretArns":     "Capacity",
-		"ConfigRevision":         "Capacity",
+		"MemorySize":             "Capacity",
+		"DeploymentType":         "Deployment",
+		"PreTrafficConnection":   "Deployment",
+		"ConfigRevision":         "Deployment",
 	} {
 		if in[p] != want {
 			t.Errorf("parameter %s is in group %q, want %q", p, in[p], want)

@@ -1,4 +1,4 @@
-package maskresolver_test
+package samtemplate_test
 
 import (
 	"fmt"
@@ -10,10 +10,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// TestProvisionedConcurrency: the function always has the "live" alias; the
-// alias gets provisioned concurrency only when the parameter asks for some,
-// and only then does the API invoke it (TestHttpApiRoute,
-// TestApiInvokePermission).
+// TestProvisionedConcurrency: the function always has the "live" alias,
+// which the API invokes (TestSamTranslation); the alias gets provisioned
+// concurrency only when the parameter asks for some
+// (TestProvisionedConcurrencyTranslated reads SAM's output).
 func TestProvisionedConcurrency(t *testing.T) {
 	t.Parallel()
 	fn := resolverFunction(t, loadTemplate(t, nil))
@@ -53,21 +53,21 @@ func TestProvisionedConcurrency(t *testing.T) {
 // versionUnnamed lists the parameters that shape the function's published
 // configuration but that its VersionDescription cannot name: their values
 // have no useful bound and Lambda caps the description at 256 characters.
-// A deploy that changes only these leaves the alias on the old version
-// unless it also changes ConfigRevision; the API invokes the alias only with
-// ProvisionedConcurrency above 0.
+// A deploy that changes only these leaves the alias, which the API invokes,
+// on the old version unless it also changes ConfigRevision.
 var versionUnnamed = []string{"SecretArnAllowlist", "CallerRules", "PrefetchSecretArns", "MetricsNamespace"}
 
 // unversioned lists the function's properties that a published version does
-// not capture: the function's own concurrency, the alias's, the role.
-var unversioned = []string{"ReservedConcurrentExecutions", "ProvisionedConcurrencyConfig", "Policies", "VersionDescription"}
+// not capture: the function's own concurrency, the alias's, the role, how
+// CodeDeploy moves the alias.
+var unversioned = []string{"ReservedConcurrentExecutions", "ProvisionedConcurrencyConfig", "Policies", "VersionDescription", "DeploymentPreference"}
 
 // TestVersionFollowsParameters: SAM publishes a version when its hash of the
 // function's properties changes, and hashes parameter references unresolved
 // (aws/serverless-application-model#3820). The version's description, which
 // CloudFormation cannot update in place, names the parameter values, so a
-// change of one replaces the version and moves the alias (which the API
-// invokes with ProvisionedConcurrency above 0). Every parameter the
+// change of one replaces the version and moves the alias, which the API
+// invokes. Every parameter the
 // published configuration reads must be named, or listed in versionUnnamed
 // and covered by ConfigRevision.
 func TestVersionFollowsParameters(t *testing.T) {
@@ -112,7 +112,7 @@ func TestVersionFollowsParameters(t *testing.T) {
 		}
 		// Whoever changes it in the console is told when, and what to do.
 		d := deref(declared[p].Description)
-		for _, must := range []string{"ProvisionedConcurrency above 0", "does not publish a new version", "change ConfigRevision"} {
+		for _, must := range []string{"does not publish a new version", `"live" alias`, "change ConfigRevision"} {
 			if !strings.Contains(d, must) {
 				t.Errorf("parameter %s's description does not say %q", p, must)
 			}
@@ -130,10 +130,10 @@ func TestVersionFollowsParameters(t *testing.T) {
 	if !fnDesc["ConfigRevision"] {
 		t.Error("the function's Description does not name ConfigRevision: changing only it would publish no new version")
 	}
-	pcDesc := deref(declared["ProvisionedConcurrency"].Description)
-	for _, p := range append([]string{"ConfigRevision"}, versionUnnamed...) {
-		if !strings.Contains(pcDesc, p) {
-			t.Errorf("ProvisionedConcurrency's description does not name %s", p)
+	revDesc := deref(declared["ConfigRevision"].Description)
+	for _, p := range versionUnnamed {
+		if !strings.Contains(revDesc, p) {
+			t.Errorf("ConfigRevision's description does not name %s", p)
 		}
 	}
 
@@ -152,6 +152,11 @@ func TestVersionFollowsParameters(t *testing.T) {
 			long[p] = longest
 		case par.Type == "Number" && par.MaxValue != nil:
 			long[p] = strconv.FormatFloat(*par.MaxValue, 'f', -1, 64)
+			// An unquoted default reaches goformation as a number, and
+			// properties such as MemorySize take nothing else.
+			if _, number := par.Default.(float64); number {
+				long[p] = *par.MaxValue
+			}
 		case par.AllowedPattern != nil && strings.Contains(*par.AllowedPattern, "ms|s|m|h"):
 			long[p] = "1h59m59.999s"
 		case par.MaxLength != nil:
@@ -162,6 +167,14 @@ func TestVersionFollowsParameters(t *testing.T) {
 	}
 	for name, overrides := range map[string]map[string]any{"defaults": nil, "long values": long} {
 		got := deref(resolverFunction(t, loadTemplate(t, overrides)).VersionDescription)
+		// goformation's Fn::Sub leaves a number parameter unreplaced.
+		got = subVar.ReplaceAllStringFunc(got, func(v string) string {
+			name := subVar.FindStringSubmatch(v)[1]
+			if o, ok := overrides[name]; ok {
+				return fmt.Sprint(o)
+			}
+			return fmt.Sprint(declared[name].Default)
+		})
 		if n := len(got); n == 0 || n > 256 {
 			t.Errorf("%s: VersionDescription is %d characters, want 1..256: %q", name, n, got)
 		}

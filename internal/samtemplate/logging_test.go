@@ -1,4 +1,4 @@
-package maskresolver_test
+package samtemplate_test
 
 import (
 	"encoding/json"
@@ -90,12 +90,20 @@ func TestLogGroups(t *testing.T) {
 		days      int
 	}{
 		{"defaults", nil, 30},
-		{"overridden", map[string]any{"LogRetentionInDays": 7}, 7},
+		{"overridden", map[string]any{"LogRetentionInDays": 7, "PreTrafficConnection": "{}"}, 7},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			tpl := loadTemplate(t, c.overrides)
-			for _, name := range []string{"ApiAccessLogGroup", "FunctionLogGroup"} {
+			groups := []string{"ApiAccessLogGroup", "FunctionLogGroup"}
+			// The hook's group comes and goes with the hook.
+			_, err := tpl.GetLogsLogGroupWithName("PreTrafficHookLogGroup")
+			if hook := c.overrides["PreTrafficConnection"] != nil; hook {
+				groups = append(groups, "PreTrafficHookLogGroup")
+			} else if err == nil {
+				t.Error("PreTrafficHookLogGroup exists without PreTrafficConnection")
+			}
+			for _, name := range groups {
 				lg, err := tpl.GetLogsLogGroupWithName(name)
 				if err != nil {
 					t.Fatal(err)
@@ -107,9 +115,10 @@ func TestLogGroups(t *testing.T) {
 		})
 	}
 	res := node(t, rawTemplate(t), "Resources")
-	for _, name := range []string{"ApiAccessLogGroup", "FunctionLogGroup"} {
+	for _, name := range []string{"ApiAccessLogGroup", "FunctionLogGroup", "PreTrafficHookLogGroup"} {
 		assertScalar(t, node(t, res, name, "Properties", "RetentionInDays"), name+".RetentionInDays", "!Ref", "LogRetentionInDays")
 	}
+	assertScalar(t, node(t, res, "PreTrafficHookLogGroup", "Properties", "LogGroupName"), "PreTrafficHookLogGroup.LogGroupName", "!Sub", "/aws/lambda/${PreTrafficHookFunction}")
 	// The group Lambda writes to: named after the function, or Lambda
 	// creates its own that never expires.
 	assertScalar(t, node(t, res, "FunctionLogGroup", "Properties", "LogGroupName"), "FunctionLogGroup.LogGroupName", "!Sub", "/aws/lambda/${ResolverFunction}")

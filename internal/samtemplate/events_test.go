@@ -1,4 +1,4 @@
-package maskresolver_test
+package samtemplate_test
 
 import (
 	"encoding/base64"
@@ -17,7 +17,7 @@ import (
 // unknown fields, so a misspelt field fails here rather than in sam local.
 func TestEvents(t *testing.T) {
 	t.Parallel()
-	files, err := filepath.Glob(filepath.Join("events", "*.json"))
+	files, err := filepath.Glob(filepath.Join(eventsDir, "*.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestEvents(t *testing.T) {
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b, err := os.ReadFile(filepath.Join("events", name))
+			b, err := os.ReadFile(filepath.Join(eventsDir, name))
 			if err != nil {
 				t.Fatal(err)
 			}

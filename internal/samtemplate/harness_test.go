@@ -1,19 +1,16 @@
-package maskresolver_test
+package samtemplate_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/awslabs/goformation/v7"
 	"github.com/awslabs/goformation/v7/cloudformation"
@@ -22,7 +19,15 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-const templatePath = "template.yaml"
+// The repository's root, where template.yaml, samconfig.toml and events/
+// live: go test runs in this package's directory.
+const repoRoot = "../.."
+
+var (
+	templatePath  = filepath.Join(repoRoot, "template.yaml")
+	samconfigPath = filepath.Join(repoRoot, "samconfig.toml")
+	eventsDir     = filepath.Join(repoRoot, "events")
+)
 
 // goformation resolves intrinsics with fake values: this is the stack's
 // region, and its account, as goformation sees them.
@@ -128,12 +133,13 @@ func assertNotEquals(t *testing.T, n *yaml.Node, what string) (*yaml.Node, *yaml
 // AccessLogSettings (it spells the latter AccessLogSetting, as for
 // AWS::Serverless::Api; SAM's HttpApi takes AccessLogSettings), so it
 // rejects the template as written. Nor does it model the function's
-// LoggingConfig or AutoPublishAliasAllProperties (TestLoggingConfig and
-// TestVersionFollowsParameters read them).
+// LoggingConfig (of either function) or AutoPublishAliasAllProperties
+// (TestLoggingConfig and TestVersionFollowsParameters read them).
 var unmodelled = [][]string{
 	{"Resources", "HttpApi", "Properties", "Auth", "EnableIamAuthorizer"},
 	{"Resources", "HttpApi", "Properties", "AccessLogSettings"},
 	{"Resources", "ResolverFunction", "Properties", "LoggingConfig"},
+	{"Resources", "PreTrafficHookFunction", "Properties", "LoggingConfig"},
 	{"Resources", "ResolverFunction", "Properties", "AutoPublishAliasAllProperties"},
 }
 
@@ -152,6 +158,18 @@ func loadTemplate(t *testing.T, overrides map[string]any) *cloudformation.Templa
 	t.Helper()
 	root := rawTemplate(t)
 	hide(t, root, unmodelled)
+	decideConditionalResources(t, root, overrides)
+	tpl := parseYAML(t, root, overrides)
+	// goformation does not merge Globals into resources: with a Globals
+	// section the tests' assertions would be looking at half the picture.
+	if len(tpl.Globals) != 0 {
+		t.Fatalf("template has Globals %v: merge them into these assertions", slices.Collect(maps.Keys(tpl.Globals)))
+	}
+	return tpl
+}
+
+func parseYAML(t *testing.T, root *yaml.Node, overrides map[string]any) *cloudformation.Template {
+	t.Helper()
 	b, err := yaml.Marshal(root)
 	if err != nil {
 		t.Fatal(err)
@@ -165,12 +183,62 @@ func loadTemplate(t *testing.T, overrides map[string]any) *cloudformation.Templa
 	if err != nil {
 		t.Fatalf("goformation: %v", err)
 	}
-	// goformation does not merge Globals into resources: with a Globals
-	// section the tests' assertions would be looking at half the picture.
-	if len(tpl.Globals) != 0 {
-		t.Fatalf("template has Globals %v: merge them into these assertions", slices.Collect(maps.Keys(tpl.Globals)))
-	}
 	return tpl
+}
+
+// decideConditionalResources removes from root the resources whose
+// Condition does not hold under overrides, and the Condition attribute
+// from the others. goformation evaluating conditions takes a resource's
+// Condition attribute for the Condition intrinsic and replaces the whole
+// resource with the condition's value; so the conditions are evaluated
+// first, by goformation itself, as outputs of a template holding only the
+// parameters and conditions.
+func decideConditionalResources(t *testing.T, root *yaml.Node, overrides map[string]any) {
+	t.Helper()
+	res := node(t, root, "Resources")
+	str := func(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v} }
+	outputs := &yaml.Node{Kind: yaml.MappingNode}
+	conds := map[string]string{} // resource -> condition
+	for i := 0; i+1 < len(res.Content); i += 2 {
+		if c := lookup(res.Content[i+1], "Condition"); c != nil {
+			id := res.Content[i].Value
+			conds[id] = c.Value
+			outputs.Content = append(outputs.Content, str(id), &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+				str("Value"), {Kind: yaml.SequenceNode, Tag: "!If", Content: []*yaml.Node{str(c.Value), str("yes"), str("no")}},
+			}})
+		}
+	}
+	if len(conds) == 0 {
+		return
+	}
+	probe := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+		str("Parameters"), node(t, root, "Parameters"),
+		str("Conditions"), node(t, root, "Conditions"),
+		str("Resources"), {Kind: yaml.MappingNode},
+		str("Outputs"), outputs,
+	}}
+	holds := parseYAML(t, probe, overrides).Outputs
+	var kept []*yaml.Node
+	for i := 0; i+1 < len(res.Content); i += 2 {
+		id, r := res.Content[i].Value, res.Content[i+1]
+		if c, ok := conds[id]; ok {
+			switch holds[id].Value {
+			case "no":
+				continue
+			case "yes":
+				for j := 0; j+1 < len(r.Content); j += 2 {
+					if r.Content[j].Value == "Condition" {
+						r.Content = slices.Delete(r.Content, j, j+2)
+						break
+					}
+				}
+			default:
+				t.Fatalf("condition %s of %s evaluates to %v", c, id, holds[id].Value)
+			}
+		}
+		kept = append(kept, res.Content[i], r)
+	}
+	res.Content = kept
 }
 
 // hide removes the properties at paths (as in unmodelled) from root. One
@@ -203,7 +271,7 @@ func openCopy(t *testing.T, root *yaml.Node) error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), templatePath)
+	path := filepath.Join(t.TempDir(), filepath.Base(templatePath))
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -355,97 +423,6 @@ func parameterRefs(t *testing.T, root, n *yaml.Node, refs map[string]bool) {
 		parameterRefs(t, root, c, refs)
 	}
 }
-
-// samTranslate is the SAM transform CloudFormation runs at deploy time:
-// AWS's own translator (the Python package samtranslator, a dependency of
-// cfn-lint), with no managed policies to look up. It reads a template on
-// stdin and writes the expanded CloudFormation template on stdout.
-const samTranslate = `
-import json, sys
-from samtranslator.translator.transform import transform
-from samtranslator.yaml_helper import yaml_parse
-
-class NoManagedPolicies:
-    def load(self):
-        return {}
-
-json.dump(transform(yaml_parse(sys.stdin.read()), {}, NoManagedPolicies()), sys.stdout)
-`
-
-// translateTemplate runs template.yaml through samTranslate. The code is
-// given as an S3 object, as sam deploy uploads it: the translator refuses a
-// local path.
-func translateTemplate(t *testing.T) map[string]any {
-	t.Helper()
-	python, err := exec.LookPath("python3")
-	if err == nil {
-		err = exec.Command(python, "-c", "import samtranslator").Run()
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the SAM translator is not importable from python3 and CI=true: pip install aws-sam-translator (%v)", err)
-		}
-		t.Skipf("the SAM translator is not importable from python3 (pip install aws-sam-translator): %v", err)
-	}
-	b, err := os.ReadFile(templatePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const local = "\n      CodeUri: .\n"
-	if !bytes.Contains(b, []byte(local)) {
-		t.Fatalf("%s: no %q to replace with an S3 object", templatePath, strings.TrimSpace(local))
-	}
-	b = bytes.Replace(b, []byte(local), []byte("\n      CodeUri: s3://bucket/key.zip\n"), 1)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, python, "-c", samTranslate)
-	cmd.Stdin = bytes.NewReader(b)
-	// The translator needs a region for the partition; none is called.
-	cmd.Env = append(os.Environ(), "AWS_DEFAULT_REGION="+fakeRegion)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("SAM translator: %v\n%s", err, stderr.Bytes())
-	}
-	var out map[string]any
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-		t.Fatalf("SAM translator output: %v", err)
-	}
-	return out
-}
-
-// jsonPath walks maps of a decoded JSON document and fails when a key is
-// missing.
-func jsonPath(t *testing.T, v any, keys ...string) any {
-	t.Helper()
-	for i, k := range keys {
-		m, ok := v.(map[string]any)
-		if !ok {
-			t.Fatalf("translated template: %s is not an object", strings.Join(keys[:i], "."))
-		}
-		if v, ok = m[k]; !ok {
-			t.Fatalf("translated template: no %s", strings.Join(keys[:i+1], "."))
-		}
-	}
-	return v
-}
-
-// choose evaluates an Fn::If on condition the way CloudFormation does.
-func choose(t *testing.T, v any, condition string, holds bool) any {
-	t.Helper()
-	m, _ := v.(map[string]any)
-	args, _ := m["Fn::If"].([]any)
-	if len(m) != 1 || len(args) != 3 || args[0] != condition {
-		t.Fatalf("translated template: %s is not an Fn::If on %s", mustJSON(t, v), condition)
-	}
-	if holds {
-		return args[1]
-	}
-	return args[2]
-}
-
-const samconfigPath = "samconfig.toml"
 
 // readSamconfig reads samconfig.toml's "key = value" lines into a map of
 // "table.key" to the value as written (strings keep their quotes). It is

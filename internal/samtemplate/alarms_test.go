@@ -1,4 +1,4 @@
-package maskresolver_test
+package samtemplate_test
 
 import (
 	"maps"
@@ -19,9 +19,11 @@ func TestAlarms(t *testing.T) {
 	t.Parallel()
 	tpl := loadTemplate(t, nil)
 	alarms := tpl.GetAllCloudWatchAlarmResources()
-	if len(alarms) != 5 {
-		t.Errorf("%d alarms, want 5: %v", len(alarms), slices.Sorted(maps.Keys(alarms)))
+	if len(alarms) != 6 {
+		t.Errorf("%d alarms, want 6: %v", len(alarms), slices.Sorted(maps.Keys(alarms)))
 	}
+	// NewVersionErrorsAlarm, the rollback trigger, is read through SAM's
+	// translator (TestNewVersionErrorsAlarm).
 	// goformation resolves a !Ref to a resource as "": the YAML check
 	// below says which resource.
 	single := map[string]wantAlarm{
