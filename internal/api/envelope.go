@@ -16,7 +16,7 @@ const (
 	envelopeEnd     = `"}`
 )
 
-// envelopeLen is the length of shape's output for a without its body.
+// envelopeLen is the length of envelop's output for a without its body.
 func envelopeLen(src source, a response) int {
 	if src == direct {
 		return 0
@@ -28,8 +28,8 @@ func envelopeLen(src source, a response) int {
 	return n
 }
 
-// shapedLen is the exact length of shape's output for a.
-func shapedLen(src source, a response) int {
+// envelopedLen is the exact length of envelop's output for a.
+func envelopedLen(src source, a response) int {
 	if src == direct {
 		return len(a.body)
 	}
@@ -66,19 +66,19 @@ func escapedLen(b []byte) int {
 	return n
 }
 
-// bounded replaces a response that would exceed max once shaped for src
+// limitResponse replaces a response that would exceed max once shaped for src
 // with the request-level ResponseTooLarge. The resolver has already
 // refused answers whose text alone is too long; this catches the escapes
 // the envelope adds, so the function never returns more than Lambda
 // accepts.
-func bounded(src source, a response, max int) (response, bool) {
+func limitResponse(src source, a response, max int) (response, bool) {
 	// A body's text is JSON, so its escapes at most double it (\" and
 	// \\; it holds no raw control character): only a body over half the
 	// limit needs counting.
 	if envelopeLen(src, a)+2*len(a.body) <= max {
 		return a, false
 	}
-	n := shapedLen(src, a)
+	n := envelopedLen(src, a)
 	if n <= max {
 		return a, false
 	}

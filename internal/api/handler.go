@@ -121,8 +121,10 @@ type response struct {
 	code   answer.Code // a request-level error's code, "" otherwise
 }
 
-// Invoke handles one event. It returns an error only when the response
-// cannot be encoded, which does not happen for the types used here.
+// Invoke handles one event and returns the answer shaped for the event's
+// source. Every outcome is an answer, a refusal or a recovered panic (a
+// generic 500) included: the error is always nil, and exists because
+// lambda.Handler has one.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
 	start := time.Now()
 	req := request{source: direct}
@@ -138,14 +140,14 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 			h.logger.ErrorContext(ctx, "recovered panic", "panic", kind, "stack", string(debug.Stack()))
 			a := errorResponse(answer.InternalError, "internal error; the detail is in the function's log")
 			sum.codes, sum.status = []answer.Code{answer.InternalError}, a.status
-			out, err = shape(req.source, a)
+			out, err = envelop(req.source, a), nil
 		}
 		h.logSummary(ctx, req, sum, start)
 	}()
 	var a response
 	req, a = h.parse(payload)
 	if a.status == 0 {
-		a = h.traced(ctx, req, &sum)
+		a = h.serve(ctx, req, &sum)
 	}
 	if len(sum.codes) == 0 && a.code != "" {
 		// Refused before resolving (a route, method, size or event
@@ -153,13 +155,13 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 		sum.codes = []answer.Code{a.code}
 	}
 	sum.status = a.status
-	return shape(req.source, a)
+	return envelop(req.source, a), nil
 }
 
-// traced routes and resolves req inside the "resolve" subsegment, which
+// serve routes and resolves req inside the "resolve" subsegment, which
 // is closed, with the summary's annotations, on every path: a panic too
 // (recorded as the 500 Invoke answers with).
-func (h *Handler) traced(ctx context.Context, req request, sum *summary) (a response) {
+func (h *Handler) serve(ctx context.Context, req request, sum *summary) (a response) {
 	spanCtx, end := xtrace.Start(ctx, "resolve")
 	defer func() {
 		if p := recover(); p != nil {
@@ -170,7 +172,7 @@ func (h *Handler) traced(ctx context.Context, req request, sum *summary) (a resp
 		end(sum.annotations()...)
 	}()
 	a = h.route(spanCtx, req, sum)
-	if b, refused := bounded(req.source, a, h.maxResponseBytes); refused {
+	if b, refused := limitResponse(req.source, a, h.maxResponseBytes); refused {
 		a, sum.codes = b, []answer.Code{answer.ResponseTooLarge}
 	}
 	if len(sum.codes) == 0 && a.code != "" {
@@ -185,7 +187,7 @@ func (h *Handler) traced(ctx context.Context, req request, sum *summary) (a resp
 // request itself.
 func (h *Handler) parse(payload []byte) (request, response) {
 	if !bytes.Contains(payload, []byte(`"requestContext"`)) {
-		return h.limited(request{source: direct, method: "POST", path: Route}, payload, false)
+		return h.readBody(request{source: direct, method: "POST", path: Route}, payload, false)
 	}
 	ev, err := decodeEvent(payload)
 	var syntax *eventSyntaxError
@@ -204,15 +206,15 @@ func (h *Handler) parse(payload []byte) (request, response) {
 	if ev.Version != "2.0" && ev.HTTPMethod == nil {
 		// Neither payload format: the request object itself, which
 		// happens to hold a member named requestContext.
-		return h.limited(request{source: direct, method: "POST", path: Route}, payload, false)
+		return h.readBody(request{source: direct, method: "POST", path: Route}, payload, false)
 	}
 	r, body, b64 := ev.request()
-	return h.limited(r, body, b64)
+	return h.readBody(r, body, b64)
 }
 
-// limited decodes a base64 body and applies MAX_BODY_BYTES, refusing an
+// readBody decodes a base64 body and applies MAX_BODY_BYTES, refusing an
 // oversized encoded body before decoding it.
-func (h *Handler) limited(r request, body []byte, b64 bool) (request, response) {
+func (h *Handler) readBody(r request, body []byte, b64 bool) (request, response) {
 	tooLarge := func() response {
 		return errorResponse(answer.PayloadTooLarge, "the body is larger than "+strconv.Itoa(h.maxBodyBytes)+" bytes (MAX_BODY_BYTES)")
 	}
@@ -298,15 +300,15 @@ func appendJSONString(dst []byte, s string) ([]byte, error) {
 	return append(dst, q...), err
 }
 
-// shape wraps a response for the event's source: the API Gateway proxy
+// envelop wraps a response for the event's source: the API Gateway proxy
 // response object ({"statusCode", "headers", "body"}, the members both
 // payload formats read), or the bare body for a direct invocation. The
-// envelope is written by hand into one buffer of its exact size, with the
-// body escaped straight into it: no string copy of the body and no
-// reflection.
-func shape(src source, a response) ([]byte, error) {
+// envelope is written by hand into one buffer sized from a count of the
+// body's quotes and backslashes, with the body escaped straight into it:
+// no string copy of the body and no reflection.
+func envelop(src source, a response) []byte {
 	if src == direct {
-		return a.body, nil
+		return a.body
 	}
 	// The body is JSON text: its escapes are nearly all \" and \\ (two
 	// fast counts), and append grows the buffer for the rare rest (raw
@@ -322,5 +324,5 @@ func shape(src source, a response) ([]byte, error) {
 	// The body is only read while it is escaped, so a string view of it
 	// saves the copy a conversion would make.
 	out = resolve.AppendEscaped(out, unsafe.String(unsafe.SliceData(a.body), len(a.body)))
-	return append(out, envelopeEnd...), nil
+	return append(out, envelopeEnd...)
 }
