@@ -30,6 +30,7 @@ type store struct {
 	err   *secrets.Error
 	panic bool
 	delay time.Duration
+	stats secrets.Stats
 }
 
 func (s store) Get(ctx context.Context, arns []string, _ secrets.Freshness) ([]secrets.Result, secrets.Stats) {
@@ -55,7 +56,7 @@ func (s store) Get(ctx context.Context, arns []string, _ secrets.Freshness) ([]s
 			out[i].Err = s.err
 		}
 	}
-	return out, secrets.Stats{}
+	return out, s.stats
 }
 
 func handler(s store, logs *bytes.Buffer, opts ...api.Option) *api.Handler {
