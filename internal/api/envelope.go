@@ -2,9 +2,9 @@ package api
 
 import (
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/maskresolver/maskresolver/internal/answer"
+	"github.com/maskresolver/maskresolver/internal/jsonlex"
 )
 
 // The proxy response object's text around the status and the body, as
@@ -33,37 +33,7 @@ func envelopedLen(src source, a response) int {
 	if src == direct {
 		return len(a.body)
 	}
-	return envelopeLen(src, a) + escapedLen(a.body)
-}
-
-// escapedLen is the length of b escaped as resolve.AppendEscaped escapes
-// it: \" and \\, \n \r \t, \u00XX for other control characters, \u2028
-// and \u2029, and \ufffd for a byte that is not UTF-8.
-func escapedLen(b []byte) int {
-	n := 0
-	for i := 0; i < len(b); {
-		c := b[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
-				n += 2
-			case c < 0x20:
-				n += 6
-			default:
-				n++
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(b[i:])
-		if r == '\u2028' || r == '\u2029' || (r == utf8.RuneError && size == 1) {
-			n += 6
-		} else {
-			n += size
-		}
-		i += size
-	}
-	return n
+	return envelopeLen(src, a) + jsonlex.EscapedLen(a.body)
 }
 
 // limitResponse replaces a response that would exceed max once shaped for src

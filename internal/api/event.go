@@ -3,7 +3,7 @@ package api
 import (
 	"strings"
 
-	"github.com/maskresolver/maskresolver/internal/resolve"
+	"github.com/maskresolver/maskresolver/internal/jsonlex"
 )
 
 // event is an API Gateway event reduced to the members routing and
@@ -97,7 +97,7 @@ func decodeEvent(b []byte) (event, error) {
 	}
 	d.space()
 	if d.pos < len(b) {
-		return event{}, d.syntaxError("invalid character " + resolve.QuoteByte(b[d.pos]) + " after the event")
+		return event{}, d.syntaxError("invalid character " + jsonlex.QuoteByte(b[d.pos]) + " after the event")
 	}
 	return ev, d.typeErr
 }
@@ -205,6 +205,6 @@ func (d *jsonDecoder) body(dst *[]byte) error {
 		*dst = append([]byte(nil), raw...)
 		return nil
 	}
-	*dst = resolve.AppendUnescaped(make([]byte, 0, len(raw)), raw)
+	*dst = jsonlex.AppendUnescaped(make([]byte, 0, len(raw)), raw)
 	return nil
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/maskresolver/maskresolver/internal/resolve"
+	"github.com/maskresolver/maskresolver/internal/jsonlex"
 )
 
 // refEvent is the event as encoding/json decodes it, the way the handler
@@ -58,7 +58,7 @@ func (r *refBody) UnmarshalJSON(raw []byte) error {
 	switch {
 	case bytes.Equal(raw, []byte("null")):
 	case raw[0] == '"':
-		r.b = resolve.AppendUnescaped(make([]byte, 0, len(raw)), raw[1:len(raw)-1])
+		r.b = jsonlex.AppendUnescaped(make([]byte, 0, len(raw)), raw[1:len(raw)-1])
 	default:
 		r.bad = true
 	}
@@ -201,4 +201,29 @@ func FuzzDecodeEvent(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		checkAgainstEncodingJSON(t, b)
 	})
+}
+
+// The decoder words each lexer problem its own way, with the offset where
+// it is; jsonlex only says which problem it is.
+func TestEventSyntaxErrorMessages(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ event, want string }{
+		{`{"a":"x`, "unexpected end of JSON input in a string at offset 7"},
+		{`{"a":"x\`, "unexpected end of JSON input in a string at offset 8"},
+		{`{"a":"\q"}`, "invalid escape 'q' in a string at offset 6"},
+		{`{"a":"\u12"}`, `invalid \u escape in a string at offset 6`},
+		{"{\"a\":\"\x01\"}", "control character in a string at offset 6"},
+		{`{"a":-}`, "invalid number at offset 6"},
+		{`{"a":1.}`, "invalid number: no digits after the decimal point at offset 7"},
+		{`{"a":1e}`, "invalid number: no digits in the exponent at offset 7"},
+		{`{"a":nul}`, "invalid literal, want null at offset 5"},
+		{"{\"a\":\xff}", "invalid character byte 0xff, want a value at offset 5"},
+		{`{"a":1} x`, "invalid character 'x' after the event at offset 8"},
+	} {
+		_, err := decodeEvent([]byte(c.event))
+		var syntax *eventSyntaxError
+		if !errors.As(err, &syntax) || err.Error() != c.want {
+			t.Errorf("decodeEvent(%q) = %v, want %q", c.event, err, c.want)
+		}
+	}
 }

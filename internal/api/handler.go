@@ -15,6 +15,7 @@ import (
 	"unsafe"
 
 	"github.com/maskresolver/maskresolver/internal/answer"
+	"github.com/maskresolver/maskresolver/internal/jsonlex"
 	"github.com/maskresolver/maskresolver/internal/resolve"
 	"github.com/maskresolver/maskresolver/internal/xtrace"
 )
@@ -323,6 +324,6 @@ func envelop(src source, a response) []byte {
 	out = append(out, envelopeBody...)
 	// The body is only read while it is escaped, so a string view of it
 	// saves the copy a conversion would make.
-	out = resolve.AppendEscaped(out, unsafe.String(unsafe.SliceData(a.body), len(a.body)))
+	out = jsonlex.AppendEscaped(out, unsafe.String(unsafe.SliceData(a.body), len(a.body)))
 	return append(out, envelopeEnd...)
 }

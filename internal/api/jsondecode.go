@@ -4,10 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
-	"github.com/maskresolver/maskresolver/internal/resolve"
+	"github.com/maskresolver/maskresolver/internal/jsonlex"
 )
 
 // jsonDecoder reads JSON text (RFC 8259) in one pass, decoding the
@@ -39,16 +38,7 @@ func (d *jsonDecoder) syntaxError(msg string) error {
 	return &eventSyntaxError{offset: d.pos, msg: msg}
 }
 
-func (d *jsonDecoder) space() {
-	for d.pos < len(d.buf) {
-		switch d.buf[d.pos] {
-		case ' ', '\t', '\n', '\r':
-			d.pos++
-		default:
-			return
-		}
-	}
-}
+func (d *jsonDecoder) space() { d.pos = jsonlex.SkipSpace(d.buf, d.pos) }
 
 // peek returns the first byte of the next token, 0 at the end.
 func (d *jsonDecoder) peek() byte {
@@ -61,7 +51,7 @@ func (d *jsonDecoder) peek() byte {
 
 // null moves past a null literal and reports whether there was one.
 func (d *jsonDecoder) null() bool {
-	if d.peek() == 'n' && bytes.HasPrefix(d.buf[d.pos:], []byte("null")) {
+	if d.peek() == 'n' && jsonlex.HasLiteral(d.buf, d.pos, "null") {
 		d.pos += 4
 		return true
 	}
@@ -132,7 +122,7 @@ func (d *jsonDecoder) object(fn func(name []byte) error) error {
 		}
 		name := raw
 		if esc {
-			d.name = resolve.AppendUnescaped(d.name[:0], raw)
+			d.name = jsonlex.AppendUnescaped(d.name[:0], raw)
 			name = d.name
 		}
 		if d.peek() != ':' {
@@ -188,7 +178,7 @@ func (d *jsonDecoder) unexpected(want string) error {
 	if d.pos >= len(d.buf) {
 		return d.syntaxError("unexpected end of JSON input")
 	}
-	return d.syntaxError("invalid character " + resolve.QuoteByte(d.buf[d.pos]) + ", want " + want)
+	return d.syntaxError("invalid character " + jsonlex.QuoteByte(d.buf[d.pos]) + ", want " + want)
 }
 
 // skip checks and moves past one value.
@@ -214,75 +204,41 @@ func (d *jsonDecoder) skip() error {
 }
 
 func (d *jsonDecoder) literal(lit string) error {
-	if !bytes.HasPrefix(d.buf[d.pos:], []byte(lit)) {
+	if !jsonlex.HasLiteral(d.buf, d.pos, lit) {
 		return d.syntaxError("invalid literal, want " + lit)
 	}
 	d.pos += len(lit)
 	return nil
 }
 
-// number moves past a number (its grammar is the resolver's).
+// number moves past a number (the grammar is jsonlex.ScanNumber's).
 func (d *jsonDecoder) number() error {
-	end, problem := resolve.ScanNumber(d.buf, d.pos)
+	end, problem := jsonlex.ScanNumber(d.buf, d.pos)
 	d.pos = end
-	if problem != "" {
-		return d.syntaxError(problem)
+	if problem != jsonlex.NoProblem {
+		return d.syntaxError(problem.String())
 	}
 	return nil
 }
-
-// plain marks the bytes a string holds as they are: not a quote, a
-// backslash or a control character.
-var plain = func() (t [256]bool) {
-	for c := 0x20; c < 256; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
 
 // stringToken moves past a string token, checking its escapes and that it
 // holds no control character, and returns its text between the quotes and
 // whether that holds an escape.
 func (d *jsonDecoder) stringToken() (raw []byte, esc bool, err error) {
-	b := d.buf
 	start := d.pos + 1
-	i := start
-	for {
-		for i < len(b) && plain[b[i]] {
-			i++
-		}
-		if i >= len(b) {
-			d.pos = i
-			return nil, false, d.syntaxError("unexpected end of JSON input in a string")
-		}
-		switch b[i] {
-		case '"':
-			d.pos = i + 1
-			return b[start:i], esc, nil
-		case '\\':
-			esc = true
-			if i+1 >= len(b) {
-				d.pos = i + 1
-				return nil, false, d.syntaxError("unexpected end of JSON input in a string")
-			}
-			switch b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if i+6 > len(b) || !resolve.IsHex4(b[i+2:i+6]) {
-					d.pos = i
-					return nil, false, d.syntaxError(`invalid \u escape in a string`)
-				}
-				i += 6
-			default:
-				d.pos = i
-				return nil, false, d.syntaxError("invalid escape " + resolve.QuoteByte(b[i+1]) + " in a string")
-			}
-		default:
-			d.pos = i
-			return nil, false, d.syntaxError("control character in a string")
-		}
+	end, f, problem := jsonlex.ScanString(d.buf, d.pos)
+	d.pos = end
+	switch problem {
+	case jsonlex.NoProblem:
+		return d.buf[start : end-1], f&jsonlex.Escaped != 0, nil
+	case jsonlex.EndOfInput:
+		return nil, false, d.syntaxError("unexpected end of JSON input in a string")
+	case jsonlex.BadUnicodeEscape:
+		return nil, false, d.syntaxError(`invalid \u escape in a string`)
+	case jsonlex.BadEscape:
+		return nil, false, d.syntaxError("invalid escape " + jsonlex.QuoteByte(d.buf[end+1]) + " in a string")
 	}
+	return nil, false, d.syntaxError("control character in a string")
 }
 
 // str decodes a string member; null leaves it as it was. One longer
@@ -305,31 +261,18 @@ func (d *jsonDecoder) str(dst *string, what string) error {
 		return nil
 	}
 	if esc {
-		d.tmp = resolve.AppendUnescaped(d.tmp[:0], raw)
+		d.tmp = jsonlex.AppendUnescaped(d.tmp[:0], raw)
 		raw = d.tmp
 	}
 	if !utf8.Valid(raw) {
 		// As encoding/json decodes a string: each byte that is not
 		// UTF-8 becomes U+FFFD (an escape always decodes to whole
 		// characters, so this after unescaping is the same).
-		*dst = perByteUTF8(raw)
+		*dst = jsonlex.ReplaceInvalidUTF8(raw)
 		return nil
 	}
 	*dst = string(raw)
 	return nil
-}
-
-// perByteUTF8 is b with each byte that is not UTF-8 replaced by U+FFFD.
-// It builds the string in place: no copy of what can be 3 times b.
-func perByteUTF8(b []byte) string {
-	var out strings.Builder
-	out.Grow(len(b) + 8)
-	for i := 0; i < len(b); {
-		r, n := utf8.DecodeRune(b[i:])
-		out.WriteRune(r)
-		i += n
-	}
-	return out.String()
 }
 
 // strPtr decodes a string member held by pointer; null clears it.
@@ -411,11 +354,11 @@ func (d *jsonDecoder) boolean(dst *bool, what string) error {
 	switch {
 	case d.null():
 		return nil
-	case d.peek() == 't' && bytes.HasPrefix(d.buf[d.pos:], []byte("true")):
+	case d.peek() == 't' && jsonlex.HasLiteral(d.buf, d.pos, "true"):
 		d.pos += 4
 		*dst = true
 		return nil
-	case d.peek() == 'f' && bytes.HasPrefix(d.buf[d.pos:], []byte("false")):
+	case d.peek() == 'f' && jsonlex.HasLiteral(d.buf, d.pos, "false"):
 		d.pos += 5
 		*dst = false
 		return nil

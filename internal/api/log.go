@@ -11,7 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/maskresolver/maskresolver/internal/resolve"
+	"github.com/maskresolver/maskresolver/internal/jsonlex"
 )
 
 // NewLogHandler returns the function's slog handler: JSON lines (text when
@@ -154,10 +154,10 @@ func appendJSONAttr(b []byte, a slog.Attr) ([]byte, bool) {
 }
 
 // appendJSONText is a JSON string as the handler writes one: the escapes
-// of resolve.AppendEscaped are the handler's.
+// of jsonlex.AppendEscaped are the handler's.
 func appendJSONText(b []byte, s string) []byte {
 	b = append(b, '"')
-	b = resolve.AppendEscaped(b, s)
+	b = jsonlex.AppendEscaped(b, s)
 	return append(b, '"')
 }
 

@@ -1,6 +1,10 @@
 package resolve
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/maskresolver/maskresolver/internal/jsonlex"
+)
 
 // AppendJSON appends the response body for a request that was understood:
 // {"connection": …, "masks": […]} when every mask resolved, else the error
@@ -46,16 +50,16 @@ func (r *Result) AppendJSON(dst []byte) []byte {
 
 func (m *MaskResult) appendJSON(dst []byte, status string) []byte {
 	dst = append(dst, `{"path":"`...)
-	dst = appendString(dst, m.Path)
+	dst = jsonlex.AppendEscaped(dst, m.Path)
 	dst = append(dst, '"')
 	if m.Key != "" {
 		dst = append(dst, `,"key":"`...)
-		dst = appendString(dst, m.Key)
+		dst = jsonlex.AppendEscaped(dst, m.Key)
 		dst = append(dst, '"')
 	}
 	if m.ARN != "" {
 		dst = append(dst, `,"secret_arn":"`...)
-		dst = appendString(dst, m.ARN)
+		dst = jsonlex.AppendEscaped(dst, m.ARN)
 		dst = append(dst, '"')
 	}
 	if status != "" {
@@ -63,14 +67,14 @@ func (m *MaskResult) appendJSON(dst []byte, status string) []byte {
 		dst = append(dst, status...)
 		if m.VersionID != "" {
 			dst = append(dst, `","version_id":"`...)
-			dst = appendString(dst, m.VersionID)
+			dst = jsonlex.AppendEscaped(dst, m.VersionID)
 		}
 		return append(dst, `"}`...)
 	}
 	dst = append(dst, `,"code":"`...)
 	dst = append(dst, m.Code...)
 	dst = append(dst, `","message":"`...)
-	dst = appendString(dst, m.Message)
+	dst = jsonlex.AppendEscaped(dst, m.Message)
 	return append(dst, `"}`...)
 }
 

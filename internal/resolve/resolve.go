@@ -1,7 +1,6 @@
 package resolve
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/maskresolver/maskresolver/internal/answer"
+	"github.com/maskresolver/maskresolver/internal/jsonlex"
 	"github.com/maskresolver/maskresolver/internal/mask"
 	"github.com/maskresolver/maskresolver/internal/secrets"
 	"github.com/maskresolver/maskresolver/internal/xtrace"
@@ -282,7 +282,7 @@ func rewrite(conn []byte, base int, holders []holder, matches []mask.Match, valu
 		for i := h.first; i < h.first+h.n; i++ {
 			m := matches[i]
 			out = append(out, raw[h.rawAt(prev):h.rawAt(m.Start)]...)
-			out = appendString(out, values[i])
+			out = jsonlex.AppendEscaped(out, values[i])
 			prev = m.End
 		}
 		out = append(out, raw[h.rawAt(prev):]...)
@@ -321,7 +321,7 @@ func (s *scanner) request() (connStart, connEnd int, dryRun bool, err error) {
 			}
 			name := s.buf[start+1 : s.pos-1]
 			if esc {
-				name = appendUnescape(nil, name)
+				name = jsonlex.AppendUnescaped(nil, name)
 			}
 			s.skipSpace()
 			if s.pos >= len(s.buf) || s.buf[s.pos] != ':' {
@@ -340,10 +340,10 @@ func (s *scanner) request() (connStart, connEnd int, dryRun bool, err error) {
 			case string(name) == "dry_run" && !seenDry:
 				seenDry = true
 				switch {
-				case bytes.HasPrefix(s.buf[s.pos:], []byte("true")):
+				case jsonlex.HasLiteral(s.buf, s.pos, "true"):
 					dryRun = true
 					s.pos += 4
-				case bytes.HasPrefix(s.buf[s.pos:], []byte("false")):
+				case jsonlex.HasLiteral(s.buf, s.pos, "false"):
 					s.pos += 5
 				default:
 					return 0, 0, false, s.errorf(`"dry_run" must be true or false`)

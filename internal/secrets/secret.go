@@ -6,7 +6,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"unicode/utf8"
+
+	"github.com/maskresolver/maskresolver/internal/jsonlex"
 )
 
 // Kind says what a secret's value is.
@@ -106,7 +107,7 @@ func (s *Secret) nested() *tree {
 	s.nestOnce.Do(func() {
 		t := &tree{root: make(map[string]*node, len(s.members))}
 		for k, raw := range s.members {
-			t.root[k], _ = t.value(raw, skipSpace(raw, 0), 1)
+			t.root[k], _ = t.value(raw, jsonlex.SkipSpace(raw, 0), 1)
 		}
 		s.nest = t
 	})
@@ -157,7 +158,7 @@ func (t *tree) value(b []byte, i, depth int) (*node, int) {
 	if b[i] == '{' && depth < MaxKeySegments {
 		n.kids, i = t.object(b, i, depth)
 	} else {
-		i = skipValue(b, i)
+		i = jsonlex.SkipValidValue(b, i)
 	}
 	n.raw = b[start:i]
 	return n, i
@@ -171,99 +172,32 @@ func (t *tree) value(b []byte, i, depth int) (*node, int) {
 func (t *tree) object(b []byte, i, depth int) (map[string]*node, int) {
 	t.parsed++
 	kids := make(map[string]*node)
-	i = skipSpace(b, i+1)
+	i = jsonlex.SkipSpace(b, i+1)
 	if b[i] == '}' {
 		return kids, i + 1
 	}
 	for {
-		end := skipString(b, i)
-		name := memberName(b[i:end])
-		i = skipSpace(b, skipSpace(b, end)+1) // past ':'
+		end := jsonlex.SkipValidString(b, i)
+		// The name as json.Unmarshal decodes it: escapes, and invalid
+		// UTF-8 as U+FFFD.
+		name := jsonlex.Text(b[i+1 : end-1])
+		i = jsonlex.SkipSpace(b, jsonlex.SkipSpace(b, end)+1) // past ':'
 		var n *node
 		n, i = t.value(b, i, depth+1)
 		kids[name] = n
-		i = skipSpace(b, i)
+		i = jsonlex.SkipSpace(b, i)
 		if b[i] == '}' {
 			return kids, i + 1
 		}
-		i = skipSpace(b, i+1) // past ','
+		i = jsonlex.SkipSpace(b, i+1) // past ','
 	}
-}
-
-// memberName decodes a quoted member name exactly as json.Unmarshal does
-// (escapes, and invalid UTF-8 as U+FFFD), taking the common plain case
-// without it.
-func memberName(q []byte) string {
-	inner := q[1 : len(q)-1]
-	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
-		return string(inner)
-	}
-	var s string
-	_ = json.Unmarshal(q, &s) // accepted before, cannot fail
-	return s
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the offset after the string starting at b[i].
-func skipString(b []byte, i int) int {
-	for i++; ; i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-}
-
-// skipValue returns the offset after the value starting at b[i]. Objects
-// and arrays are skipped by counting brackets, not by recursing.
-func skipValue(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for {
-			switch b[i] {
-			case '"':
-				i = skipString(b, i)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-	}
-	// A number, true, false or null runs to the next delimiter.
-	for ; i < len(b); i++ {
-		switch b[i] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return i
-		}
-	}
-	return i
 }
 
 // render gives a member's text: a string unquoted, any other value as its
 // compact JSON, which keeps member order and number literals as written.
 func render(raw json.RawMessage) (string, bool) {
 	if len(raw) > 0 && raw[0] == '"' {
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
-			return "", false
-		}
-		return s, true
+		return jsonlex.Text(raw[1 : len(raw)-1]), true
 	}
 	var b bytes.Buffer
 	if json.Compact(&b, raw) != nil {

@@ -317,6 +317,10 @@ func FuzzSecretLookup(f *testing.F) {
 		{`{"a":{"":{"":"e"}}}`, "a.."},
 		{nestedSecret(40), path(32)},
 		{`{"a":{"b":"\xff"},"\xfe":{"\xfd":1}}`, "\ufffd.\ufffd"},
+		// Bytes that are not UTF-8 (not escapes) in names and values.
+		{"{\"a\":{\"b\":\"\xff\"},\"\xfe\":{\"\xfd\":1}}", "\ufffd.\ufffd"},
+		{"{\"a\":{\"b\":\"x\xffy\"}}", "a.b"},
+		{"{\"a\":\"x\xffy\"}", "a"},
 	} {
 		f.Add(seed.secret, seed.key)
 	}
