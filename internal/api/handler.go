@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -270,9 +269,9 @@ func (h *Handler) route(ctx context.Context, r request, sum *summary) response {
 	if res.Failed > 0 {
 		sum.codes = res.Codes()
 		h.logFailures(ctx, res)
-		return response{status: answer.Worst(sum.codes), body: res.AppendJSON(make([]byte, 0, res.Size()))}
+		return response{status: answer.Worst(sum.codes), body: res.AppendJSON(make([]byte, 0, res.Cap()))}
 	}
-	return response{status: 200, body: res.AppendJSON(make([]byte, 0, res.Size()))}
+	return response{status: 200, body: res.AppendJSON(make([]byte, 0, res.Cap()))}
 }
 
 // readDeadline bounds the reads of one request: the invocation's deadline
@@ -286,19 +285,9 @@ func readDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, budget)
 }
 
+// errorResponse is the response refusing a request as a whole with c.
 func errorResponse(c answer.Code, msg string) response {
-	b := make([]byte, 0, 64+len(msg))
-	b = append(b, `{"error":{"code":`...)
-	b = strconv.AppendQuote(b, string(c))
-	b = append(b, `,"message":`...)
-	b, _ = appendJSONString(b, msg)
-	b = append(b, "}}"...)
-	return response{status: answer.Status(c), body: b, code: c}
-}
-
-func appendJSONString(dst []byte, s string) ([]byte, error) {
-	q, err := json.Marshal(s)
-	return append(dst, q...), err
+	return response{status: answer.Status(c), body: answer.AppendError(make([]byte, 0, 64+len(msg)), c, msg), code: c}
 }
 
 // envelop wraps a response for the event's source: the API Gateway proxy

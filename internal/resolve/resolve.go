@@ -101,18 +101,9 @@ type Params struct {
 	MaxAgeSet bool
 }
 
-// MaskResult is the outcome for one mask, in payload order.
-type MaskResult struct {
-	Path string // RFC 6901 pointer to the string that held the mask
-	Key  string
-	ARN  string // as written in the mask; empty for an invalid mask
-	// VersionID is the VersionId of the value used, on resolved and
-	// verified masks.
-	VersionID string
-	// Code is empty when the mask resolved (or verified, on a dry run).
-	Code    answer.Code
-	Message string
-}
+// MaskResult is the outcome for one mask, in payload order: the entry the
+// answer lists for it.
+type MaskResult = answer.Mask
 
 // Result is the outcome of a request that was understood.
 type Result struct {
@@ -190,7 +181,7 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, p Params) (*Result,
 			"the masks name %d distinct secrets, more than %d (MAX_SECRETS)", len(arns), r.maxSecrets)}
 	}
 
-	if n := entriesLen(res.Masks); n > r.maxResponseBytes {
+	if n := answer.EntriesLen(res.Masks); n > r.maxResponseBytes {
 		return nil, r.tooLarge(n, "listing the masks")
 	}
 
