@@ -20,6 +20,7 @@ import (
 	"github.com/maskresolver/maskresolver/internal/resolve"
 	"github.com/maskresolver/maskresolver/internal/secrets"
 	"github.com/maskresolver/maskresolver/internal/smfake"
+	"github.com/maskresolver/maskresolver/internal/telemetry"
 )
 
 // The canary secrets of the fault tests. Each value is a distinctive string
@@ -100,7 +101,7 @@ func newFaultRig(t *testing.T) *faultRig {
 		})
 	}
 	logs := &lambdatest.Buffer{}
-	logger := slog.New(api.NewLogHandler(logs, slog.LevelDebug, ""))
+	logger := slog.New(telemetry.NewLogHandler(logs, slog.LevelDebug, ""))
 	store, err := secrets.New(cfg, secrets.WithLogger(logger))
 	if err != nil {
 		t.Fatal(err)

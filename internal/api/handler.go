@@ -16,7 +16,7 @@ import (
 	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/jsonlex"
 	"github.com/maskresolver/maskresolver/internal/resolve"
-	"github.com/maskresolver/maskresolver/internal/xtrace"
+	"github.com/maskresolver/maskresolver/internal/telemetry"
 )
 
 // Route is the one path the function answers.
@@ -24,8 +24,7 @@ const Route = "/v1/resolve"
 
 // Defaults and bounds of the handler.
 const (
-	DefaultMaxBodyBytes     = 1 << 20
-	DefaultMetricsNamespace = "maskresolver"
+	DefaultMaxBodyBytes = 1 << 20
 	// maxReadBudget keeps Secrets Manager reads well inside API Gateway's
 	// 30 s integration timeout, whatever the function's own timeout.
 	maxReadBudget = 25 * time.Second
@@ -50,8 +49,8 @@ type Handler struct {
 	access           Access
 	logger           *slog.Logger
 	namespace        string
-	// emf holds the summary line's CloudWatchMetrics lists, by shape.
-	emf [2][2][]byte
+	// recorder writes each request's summary line and its metrics.
+	recorder *telemetry.Recorder
 }
 
 // Option configures a Handler.
@@ -80,11 +79,11 @@ func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.logger = l 
 // New returns a Handler that resolves requests with r.
 func New(r *resolve.Resolver, opts ...Option) *Handler {
 	h := &Handler{resolver: r, maxBodyBytes: DefaultMaxBodyBytes, maxResponseBytes: resolve.DefaultMaxResponseBytes,
-		logger: slog.New(slog.DiscardHandler), namespace: DefaultMetricsNamespace}
+		logger: slog.New(slog.DiscardHandler), namespace: telemetry.DefaultNamespace}
 	for _, o := range opts {
 		o(h)
 	}
-	h.emf = emfMetrics(h.namespace)
+	h.recorder = telemetry.NewRecorder(h.logger, h.namespace)
 	return h
 }
 
@@ -128,7 +127,7 @@ type response struct {
 func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
 	start := time.Now()
 	req := request{source: direct}
-	sum := summary{}
+	var sum telemetry.Summary
 	defer func() {
 		if p := recover(); p != nil {
 			// The panic value is not logged: it might hold data from the
@@ -139,46 +138,50 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 			}
 			h.logger.ErrorContext(ctx, "recovered panic", "panic", kind, "stack", string(debug.Stack()))
 			a := errorResponse(answer.InternalError, "internal error; the detail is in the function's log")
-			sum.codes, sum.status = []answer.Code{answer.InternalError}, a.status
+			sum.Codes, sum.Status = []answer.Code{answer.InternalError}, a.status
 			out, err = envelop(req.source, a), nil
 		}
-		h.logSummary(ctx, req, sum, start)
+		sum.Source, sum.Route = req.source.String(), echoed(req.method+" "+req.path)
+		if req.caller != "" {
+			sum.Caller = echoed(req.caller)
+		}
+		h.recorder.Record(ctx, &sum, start)
 	}()
 	var a response
 	req, a = h.parse(payload)
 	if a.status == 0 {
 		a = h.serve(ctx, req, &sum)
 	}
-	if len(sum.codes) == 0 && a.code != "" {
+	if len(sum.Codes) == 0 && a.code != "" {
 		// Refused before resolving (a route, method, size or event
 		// error): the response's own code decided the status.
-		sum.codes = []answer.Code{a.code}
+		sum.Codes = []answer.Code{a.code}
 	}
-	sum.status = a.status
+	sum.Status = a.status
 	return envelop(req.source, a), nil
 }
 
 // serve routes and resolves req inside the "resolve" subsegment, which
 // is closed, with the summary's annotations, on every path: a panic too
 // (recorded as the 500 Invoke answers with).
-func (h *Handler) serve(ctx context.Context, req request, sum *summary) (a response) {
-	spanCtx, end := xtrace.Start(ctx, "resolve")
+func (h *Handler) serve(ctx context.Context, req request, sum *telemetry.Summary) (a response) {
+	spanCtx, end := telemetry.Start(ctx, "resolve")
 	defer func() {
 		if p := recover(); p != nil {
-			sum.codes, sum.status = []answer.Code{answer.InternalError}, answer.Status(answer.InternalError)
-			end(sum.annotations()...)
+			sum.Codes, sum.Status = []answer.Code{answer.InternalError}, answer.Status(answer.InternalError)
+			end(sum.Annotations()...)
 			panic(p)
 		}
-		end(sum.annotations()...)
+		end(sum.Annotations()...)
 	}()
 	a = h.route(spanCtx, req, sum)
 	if b, refused := limitResponse(req.source, a, h.maxResponseBytes); refused {
-		a, sum.codes = b, []answer.Code{answer.ResponseTooLarge}
+		a, sum.Codes = b, []answer.Code{answer.ResponseTooLarge}
 	}
-	if len(sum.codes) == 0 && a.code != "" {
-		sum.codes = []answer.Code{a.code}
+	if len(sum.Codes) == 0 && a.code != "" {
+		sum.Codes = []answer.Code{a.code}
 	}
-	sum.status = a.status
+	sum.Status = a.status
 	return a
 }
 
@@ -236,7 +239,7 @@ func (h *Handler) readBody(r request, body []byte, b64 bool) (request, response)
 	return r, response{}
 }
 
-func (h *Handler) route(ctx context.Context, r request, sum *summary) response {
+func (h *Handler) route(ctx context.Context, r request, sum *telemetry.Summary) response {
 	if r.path != Route {
 		return errorResponse(answer.NotFound, "no route "+strconv.Quote(echoed(r.path))+"; the function answers POST "+Route)
 	}
@@ -251,7 +254,7 @@ func (h *Handler) route(ctx context.Context, r request, sum *summary) response {
 	}
 	var err error
 	if p.MaxAge, p.MaxAgeSet, err = parseCacheControl(r.cacheControl); err != nil {
-		sum.codes = []answer.Code{answer.InvalidRequest}
+		sum.Codes = []answer.Code{answer.InvalidRequest}
 		return errorResponse(answer.InvalidRequest, err.Error())
 	}
 	ctx, cancel := readDeadline(ctx)
@@ -262,14 +265,16 @@ func (h *Handler) route(ctx context.Context, r request, sum *summary) response {
 		if !ok {
 			panic(err) // Resolve returns no other error; reaching here is a bug
 		}
-		sum.codes = []answer.Code{re.Code}
+		sum.Codes = []answer.Code{re.Code}
 		return errorResponse(re.Code, re.Message)
 	}
-	sum.result = res
+	sum.Resolved, sum.DryRun, sum.Masks, sum.Unique = true, res.DryRun, len(res.Masks), res.Unique
+	st := res.Stats
+	sum.Reads = telemetry.Reads{Hits: st.Hits, Misses: st.Misses, Stale: st.Stale, Calls: st.Calls, Throttles: st.Throttles, Forced: st.Forced}
 	if res.Failed > 0 {
-		sum.codes = res.Codes()
-		h.logFailures(ctx, res)
-		return response{status: answer.Worst(sum.codes), body: res.AppendJSON(make([]byte, 0, res.Cap()))}
+		sum.Codes = res.Codes()
+		h.recorder.MaskFailures(ctx, res.Masks)
+		return response{status: answer.Worst(sum.Codes), body: res.AppendJSON(make([]byte, 0, res.Cap()))}
 	}
 	return response{status: 200, body: res.AppendJSON(make([]byte, 0, res.Cap()))}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/maskresolver/maskresolver/internal/api"
 	"github.com/maskresolver/maskresolver/internal/resolve"
 	"github.com/maskresolver/maskresolver/internal/secrets"
+	"github.com/maskresolver/maskresolver/internal/telemetry"
 )
 
 const (
@@ -60,7 +61,7 @@ func (s store) Get(ctx context.Context, arns []string, _ secrets.Freshness) ([]s
 }
 
 func handler(s store, logs *bytes.Buffer, opts ...api.Option) *api.Handler {
-	l := slog.New(api.NewLogHandler(logs, slog.LevelDebug, ""))
+	l := slog.New(telemetry.NewLogHandler(logs, slog.LevelDebug, ""))
 	return api.New(resolve.New(s), append([]api.Option{api.WithLogger(l)}, opts...)...)
 }
 
@@ -362,7 +363,7 @@ func (canaryPanicStore) Get(context.Context, []string, secrets.Freshness) ([]sec
 func TestPanicValueNeverLogged(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
-	l := slog.New(api.NewLogHandler(&logs, slog.LevelDebug, ""))
+	l := slog.New(telemetry.NewLogHandler(&logs, slog.LevelDebug, ""))
 	h := api.New(resolve.New(canaryPanicStore{}), api.WithLogger(l))
 	a := invoke(t, h, httpEvent("POST", "/v1/resolve", reqBody, false))
 	if a.StatusCode != 500 || errorCode(t, a.Body) != "InternalError" {

@@ -17,6 +17,7 @@ import (
 	"github.com/maskresolver/maskresolver/internal/api"
 	"github.com/maskresolver/maskresolver/internal/resolve"
 	"github.com/maskresolver/maskresolver/internal/secrets"
+	"github.com/maskresolver/maskresolver/internal/telemetry"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/summary/*.golden")
@@ -51,7 +52,7 @@ func TestSummaryLineGolden(t *testing.T) {
 		{"other namespace", store{}, []byte(reqBody), []api.Option{api.WithMetricsNamespace("team-a")}},
 	} {
 		var logs bytes.Buffer
-		l := slog.New(api.NewLogHandler(&logs, slog.LevelInfo, ""))
+		l := slog.New(telemetry.NewLogHandler(&logs, slog.LevelInfo, ""))
 		h := api.New(resolve.New(tc.store), append([]api.Option{api.WithLogger(l)}, tc.opts...)...)
 		ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
 		if _, err := h.Invoke(ctx, tc.event); err != nil {

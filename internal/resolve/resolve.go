@@ -13,7 +13,7 @@ import (
 	"github.com/maskresolver/maskresolver/internal/jsonlex"
 	"github.com/maskresolver/maskresolver/internal/mask"
 	"github.com/maskresolver/maskresolver/internal/secrets"
-	"github.com/maskresolver/maskresolver/internal/xtrace"
+	"github.com/maskresolver/maskresolver/internal/telemetry"
 )
 
 // RequestError rejects a whole request before any secret is read.
@@ -126,7 +126,7 @@ type Result struct {
 func (r *Resolver) Resolve(ctx context.Context, body []byte, p Params) (*Result, error) {
 	allow := p.Allow
 	sc := scanner{buf: body, maxDepth: r.maxDepth, maxMasks: r.maxMasks, maxString: r.maxStringBytes}
-	_, endParse := xtrace.Start(ctx, "parse")
+	_, endParse := telemetry.Start(ctx, "parse")
 	connStart, connEnd, dryRun, err := sc.request()
 	endParse("masks", len(sc.matches), "bytes", len(body))
 	if err != nil {
@@ -231,7 +231,7 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, p Params) (*Result,
 	case dryRun || len(sc.holders) == 0:
 		res.connection = body[connStart:connEnd]
 	default:
-		_, endSub := xtrace.Start(ctx, "substitute")
+		_, endSub := telemetry.Start(ctx, "substitute")
 		res.connection = rewrite(body[connStart:connEnd], connStart, sc.holders, sc.matches, values)
 		endSub("strings", len(sc.holders))
 	}

@@ -18,7 +18,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/maskresolver/maskresolver/internal/answer"
-	"github.com/maskresolver/maskresolver/internal/xtrace"
+	"github.com/maskresolver/maskresolver/internal/telemetry"
 )
 
 // API is the part of the Secrets Manager client the store calls.
@@ -227,7 +227,7 @@ type Stats struct {
 func (s *Store) Get(ctx context.Context, arns []string, f Freshness) ([]Result, Stats) {
 	results := make([]Result, len(arns))
 	var st Stats
-	_, endLookup := xtrace.Start(ctx, "cache lookup")
+	_, endLookup := telemetry.Start(ctx, "cache lookup")
 	now := s.opts.now()
 	var misses []int
 	for i, arn := range arns {
@@ -254,7 +254,7 @@ func (s *Store) Get(ctx context.Context, arns []string, f Freshness) ([]Result, 
 		s.standIn(ctx, arns, results, f, &st)
 		return results, st
 	}
-	fetchCtx, endFetch := xtrace.Start(ctx, "fetch")
+	fetchCtx, endFetch := telemetry.Start(ctx, "fetch")
 	defer func() {
 		endFetch("secrets", len(misses), "calls", st.Calls, "throttles_absorbed", st.Throttles, "stale_served", st.Stale)
 	}()
