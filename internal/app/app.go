@@ -25,7 +25,7 @@ import (
 const PrefetchBudget = 5 * time.Second
 
 // AttemptTimeout bounds one HTTP attempt of a Secrets Manager call; a
-// BatchGetSecretValue of 20 secrets normally answers in well under a second.
+// BatchGetSecretValue of 20 secrets normally replies in well under a second.
 const AttemptTimeout = 3 * time.Second
 
 type options struct {

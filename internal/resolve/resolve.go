@@ -189,7 +189,7 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, p Params) (*Result,
 	if len(arns) > 0 {
 		got, res.Stats = r.store.Get(ctx, arns, res.MaxAge)
 	}
-	// The ARN as written was allowed; the secret Secrets Manager answered
+	// The ARN as written was allowed; the secret Secrets Manager replied
 	// with must be too. A partial ARN whose name happens to end in "-" and
 	// six characters can name a different secret than the pattern meant.
 	refused := make([]bool, len(got))

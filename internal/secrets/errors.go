@@ -62,7 +62,7 @@ func classify(arn string, err error) *Error {
 		netErr   net.Error
 		code     string
 	)
-	// The entries of a BatchGetSecretValue answer carry only an error
+	// The entries of a BatchGetSecretValue reply carry only an error
 	// code, so each class is recognised by its modelled type or its code.
 	if errors.As(err, &apiErr) {
 		code = apiErr.ErrorCode()
@@ -89,14 +89,14 @@ func classify(arn string, err error) *Error {
 	case code != "":
 		// Another modelled error: a 4xx the function cannot fix by waiting.
 	default:
-		// Connection resets and truncated answers (both retried by the
-		// store's retryer) or a malformed answer: transport trouble.
+		// Connection resets and truncated replies (both retried by the
+		// store's retryer) or a malformed reply: transport trouble.
 		e.Transient = true
 	}
 	return e
 }
 
-// httpStatus is the HTTP status of the answer behind err, or 0.
+// httpStatus is the HTTP status of the reply behind err, or 0.
 func httpStatus(err error) int {
 	var re interface{ HTTPStatusCode() int }
 	if errors.As(err, &re) {
