@@ -15,7 +15,7 @@ import (
 // TestMaxAge: the request's max_age member, a non-negative integer of
 // seconds, and the Cache-Control header's max-age reach the store as the
 // smaller of the two; any other value is 400 InvalidRequest before any
-// read (SPEC §8).
+// read (docs/api.md, "Freshness").
 func TestMaxAge(t *testing.T) {
 	t.Parallel()
 	conn := `{"a":"` + m("username", jiraARN) + `"}`

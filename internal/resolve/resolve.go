@@ -96,7 +96,7 @@ type Params struct {
 	Allow Allow
 	// MaxAge, when MaxAgeSet, is the max-age of the request's
 	// Cache-Control header (no-cache is 0); the smaller of it and the
-	// body's max_age applies (SPEC §8).
+	// body's max_age applies (docs/api.md, "Freshness").
 	MaxAge    time.Duration
 	MaxAgeSet bool
 }
