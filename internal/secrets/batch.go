@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -18,10 +17,11 @@ import (
 // maxBatch is BatchGetSecretValue's limit of secret ids a call.
 const maxBatch = 20
 
-// readAll reads arns, grouped by region: one secret with GetSecretValue,
-// several with BatchGetSecretValue in calls of at most maxBatch ids. All
-// calls, across regions and chunks, go out concurrently.
-func (s *Store) readAll(ctx context.Context, arns []string, cs []*call, n *counters) {
+// readAll reads arns with v's clients, grouped by region: one secret with
+// GetSecretValue, several with BatchGetSecretValue in calls of at most
+// maxBatch ids. All calls, across regions and chunks, go out concurrently.
+func (v *View) readAll(ctx context.Context, arns []string, cs []*call, n *counters) {
+	s := v.s
 	byRegion := map[string][]int{}
 	var regions []string
 	for i, arn := range arns {
@@ -33,13 +33,13 @@ func (s *Store) readAll(ctx context.Context, arns []string, cs []*call, n *count
 	}
 	var wg sync.WaitGroup
 	for _, region := range regions {
-		client := s.client(region)
+		client := v.client(region)
 		idx := byRegion[region]
-		if len(idx) == 1 || !s.batchAllowed(region) {
+		if len(idx) == 1 || !v.batchAllowed(region) {
 			for _, i := range idx {
 				wg.Go(func() {
 					s.guard(ctx, arns[i:i+1], cs[i:i+1], func() {
-						s.finish(arns[i], cs[i], s.fetch(ctx, client, arns[i], n))
+						s.finish(cs[i], s.fetch(ctx, client, arns[i], n))
 					})
 				})
 			}
@@ -53,7 +53,7 @@ func (s *Store) readAll(ctx context.Context, arns []string, cs []*call, n *count
 					ids[k], owned[k] = arns[i], cs[i]
 				}
 				s.guard(ctx, ids, owned, func() {
-					s.fetchBatch(ctx, client, region, ids, n, func(k int, r Result) { s.finish(ids[k], owned[k], r) })
+					v.fetchBatch(ctx, client, region, ids, n, func(k int, r Result) { s.finish(owned[k], r) })
 				})
 			})
 		}
@@ -69,14 +69,15 @@ func (s *Store) readAll(ctx context.Context, arns []string, cs []*call, n *count
 // batch, or an entry of it, is throttled, those secrets move to
 // GetSecretValue at once; when the call as a whole is refused or rejected
 // (see singly), they are read one at a time.
-func (s *Store) fetchBatch(ctx context.Context, client API, region string, ids []string, n *counters, done func(k int, r Result)) {
+func (v *View) fetchBatch(ctx context.Context, client API, region string, ids []string, n *counters, done func(k int, r Result)) {
+	s := v.s
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	single := func(k int) { wg.Go(func() { done(k, s.fetch(ctx, client, ids[k], n)) }) }
 	n.calls.Add(1)
 	out, err := client.BatchGetSecretValue(ctx, &secretsmanager.BatchGetSecretValueInput{SecretIdList: ids}, withBatchRetryer)
 	if err != nil {
-		one := s.singly(ctx, region, err, n)
+		one := v.singly(ctx, region, err, n)
 		for k, id := range ids {
 			if one {
 				single(k)
@@ -131,13 +132,15 @@ func (s *Store) fetchBatch(ctx context.Context, client API, region string, ids [
 // any other says nothing about which secret caused it, so only single
 // reads can give each its own answer, and none is evicted or remembered
 // as missing on another's account.
-func (s *Store) singly(ctx context.Context, region string, err error, n *counters) bool {
+func (v *View) singly(ctx context.Context, region string, err error, n *counters) bool {
+	s := v.s
 	var apiErr smithy.APIError
 	switch {
 	case errors.As(err, &apiErr) && apiErr.ErrorCode() == "AccessDeniedException":
-		// No secretsmanager:BatchGetSecretValue for the role, or a VPC
-		// endpoint policy that refuses one secret of the batch.
-		if s.noBatch.CompareAndSwap(false, true) {
+		// No secretsmanager:BatchGetSecretValue for the partition's
+		// role, or a VPC endpoint policy that refuses one secret of the
+		// batch.
+		if v.noBatch.CompareAndSwap(false, true) {
 			s.opts.logger.WarnContext(ctx, "BatchGetSecretValue refused; reading secrets one at a time from now on", "error", err.Error())
 		}
 		return true
@@ -145,7 +148,7 @@ func (s *Store) singly(ctx context.Context, region string, err error, n *counter
 		// The batch quota (100/s for the whole account and region)
 		// is spent: GetSecretValue has a hundred times as much.
 		n.throttles.Add(1)
-		s.pauseBatch(region)
+		v.pauseBatch(region)
 		return true
 	case classify("", err).Transient:
 		return false
@@ -163,20 +166,4 @@ func (s *Store) singly(ctx context.Context, region string, err error, n *counter
 // suffix.
 func names(id, arn string) bool {
 	return id == arn || (len(arn) == len(id)+7 && strings.HasPrefix(arn, id) && arn[len(id)] == '-')
-}
-
-// batchAllowed reports whether reads in region may use
-// BatchGetSecretValue: the role may call it, and its quota was not
-// throttled within the last batchPause.
-func (s *Store) batchAllowed(region string) bool {
-	if s.noBatch.Load() {
-		return false
-	}
-	until, ok := s.batchPaused.Load(region)
-	return !ok || !s.opts.now().Before(until.(time.Time))
-}
-
-// pauseBatch turns region's batch reads off for batchPause.
-func (s *Store) pauseBatch(region string) {
-	s.batchPaused.Store(region, s.opts.now().Add(batchPause))
 }

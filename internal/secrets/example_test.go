@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/maskresolver/maskresolver/internal/secrets"
 	"github.com/maskresolver/maskresolver/internal/smfake"
@@ -52,4 +54,48 @@ func ExampleNew() {
 	// s3cr3t 5432 SecretNotFound secret not found (or marked for deletion)
 	// hits 2, misses 0, calls 0
 	// reads of the secret: 1
+}
+
+// A partition reads with its own credentials, here a tenant's role assumed
+// with STS, and keeps what it reads apart: the function's own partition
+// does not get the tenant's value from memory, and Secrets Manager refuses
+// it the secret.
+func ExampleStore_Partition() {
+	const role = "arn:aws:iam::210987654321:role/tenant-a"
+	sm := smfake.New()
+	if err := sm.AddRole(role); err != nil {
+		panic(err)
+	}
+	arn, err := sm.Put(smfake.Secret{
+		ARN:     "arn:aws:secretsmanager:us-east-1:210987654321:secret:tenant-a/api-Tn4nt1",
+		String:  aws.String(`{"key":"tenant-a-key"}`),
+		Readers: []string{role},
+	})
+	if err != nil {
+		panic(err)
+	}
+	srv := httptest.NewServer(sm)
+	defer srv.Close()
+
+	cfg := aws.Config{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
+		BaseEndpoint: aws.String(srv.URL), // STS's and Secrets Manager's
+	}
+	store, err := secrets.New(cfg)
+	if err != nil {
+		panic(err)
+	}
+	tenant := store.Partition("tenant-a#5f1c", aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(
+		sts.NewFromConfig(cfg), role, func(o *stscreds.AssumeRoleOptions) { o.RoleSessionName = "maskresolver-tenant-a" })))
+
+	ctx := context.Background()
+	results, _ := tenant.Get(ctx, []string{arn}, secrets.Freshness{})
+	key, _ := results[0].Secret.Lookup("key")
+	fmt.Println("tenant:", key)
+	results, stats := store.Get(ctx, []string{arn}, secrets.Freshness{})
+	fmt.Println("own:", results[0].Err.Code, "calls", stats.Calls)
+	// Output:
+	// tenant: tenant-a-key
+	// own: AccessDenied calls 1
 }

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,73 +29,25 @@ type API interface {
 
 var _ API = (*secretsmanager.Client)(nil)
 
-// Defaults of the store, used when no option says otherwise.
-const (
-	DefaultTTL          = 5 * time.Minute
-	DefaultMaxEntries   = 1000
-	DefaultStaleIfError = 15 * time.Minute
-	// DefaultNotFoundTTL is how long a SecretNotFound answer is served
-	// from memory: long enough that a caller repeating made-up ARNs costs
-	// no Secrets Manager calls (and no share of the account's quota),
-	// short enough that a secret created just after is soon found.
-	DefaultNotFoundTTL = 5 * time.Second
-	// DefaultRefreshMinInterval floors a request's max_age: a value read
-	// at most this long ago counts as fresh, and a read that failed less
-	// than this long ago answers forced requests with its failure, so a
-	// flood of max_age 0 costs at most one read per secret per interval,
-	// whether the reads succeed or fail.
-	DefaultRefreshMinInterval = time.Second
-	// ttlJitter is the largest share of the TTL taken off an entry's life, so
-	// that secrets read together do not all expire, and refresh, together.
-	ttlJitter = 0.1
-)
-
-type options struct {
-	ttl, staleIfError, notFoundTTL, refreshMin time.Duration
-	maxEntries                                 int
-	newClient                                  func(region string) API
-	now                                        func() time.Time
-	logger                                     *slog.Logger
-}
-
-// Option configures a Store.
-type Option func(*options)
-
-// WithTTL sets how long a read secret is served from memory.
-func WithTTL(d time.Duration) Option { return func(o *options) { o.ttl = d } }
-
-// WithMaxEntries bounds the cache; the least recently used secrets leave first.
-func WithMaxEntries(n int) Option { return func(o *options) { o.maxEntries = n } }
-
-// WithStaleIfError sets how long past expiry a cached value may still be
-// served while a refresh fails transiently (throttling, 5xx, timeout).
-func WithStaleIfError(d time.Duration) Option { return func(o *options) { o.staleIfError = d } }
-
-// WithNotFoundTTL sets how long a SecretNotFound answer is remembered; 0
-// reads again every time.
-func WithNotFoundTTL(d time.Duration) Option { return func(o *options) { o.notFoundTTL = d } }
-
-// WithRefreshMinInterval sets how recent a value must be to count as
-// fresh whatever a request's max_age says (see Freshness).
-func WithRefreshMinInterval(d time.Duration) Option { return func(o *options) { o.refreshMin = d } }
-
-// WithClients replaces the per-region client factory (tests use it to count
-// or fake calls; production uses the SDK client built from aws.Config).
-func WithClients(f func(region string) API) Option { return func(o *options) { o.newClient = f } }
-
-// WithLogger sets where the store reports failed reads, stale serves and
-// a refused batch action, by ARN and code; never values.
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
-
-// withClock lets tests move time.
-func withClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
-
 // Store reads secrets and caches them for the life of the execution
 // environment. It is safe for concurrent use.
+//
+// Its state is split into partitions (see Partition): Get reads in the
+// function's own, with the credentials of the aws.Config it was built
+// from. Every per-secret state below, and every client, is keyed by its
+// partition's key (View.key); the bounds are the store's, shared by all
+// partitions.
 type Store struct {
 	opts options
-	// clients holds a client per region, created on first use; bounded,
-	// since every region a request names would otherwise cost one for good.
+	// own is the function's own partition, whose keys are the bare ARNs
+	// and regions.
+	own View
+	// views holds the scoped partitions by the caller's key (see
+	// Partition).
+	views *lru.Cache[string, *View]
+	// clients holds a client per partition and region, created on first
+	// use; bounded, since every region a request names would otherwise
+	// cost one for good.
 	clients *lru.Cache[string, API]
 	cache   *lru.Cache[string, *entry]
 	// notFound remembers when Secrets Manager said a secret does not
@@ -110,10 +61,6 @@ type Store struct {
 
 	mu       sync.Mutex
 	inflight map[string]*call // reads under way, shared by concurrent requests
-	noBatch  atomic.Bool      // BatchGetSecretValue was refused: read singly
-	// batchPaused holds, per region, when batch reads may start again
-	// after a throttled BatchGetSecretValue (a time.Time).
-	batchPaused sync.Map
 }
 
 type entry struct {
@@ -160,9 +107,12 @@ func New(cfg aws.Config, opts ...Option) (*Store, error) {
 		now:          time.Now,
 		logger:       slog.New(slog.DiscardHandler),
 	}
-	o.newClient = func(region string) API {
+	o.newClient = func(region string, creds aws.CredentialsProvider) API {
 		return secretsmanager.NewFromConfig(cfg, func(so *secretsmanager.Options) {
 			so.Region = region
+			if creds != nil {
+				so.Credentials = creds
+			}
 			if cfg.Retryer == nil {
 				so.Retryer = newRetryer(so.RetryMode)
 			}
@@ -190,7 +140,13 @@ func New(cfg aws.Config, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client cache of %d regions: %w", maxClients, err)
 	}
-	return &Store{opts: o, cache: cache, notFound: notFound, failures: failures, clients: clients, inflight: map[string]*call{}}, nil
+	views, err := lru.New[string, *View](maxPartitions)
+	if err != nil {
+		return nil, fmt.Errorf("partitions: %w", err)
+	}
+	s := &Store{opts: o, cache: cache, notFound: notFound, failures: failures, clients: clients, views: views, inflight: map[string]*call{}}
+	s.own.s = s
+	return s, nil
 }
 
 // Result is the outcome for one requested ARN: a Secret or an Error.
@@ -224,21 +180,33 @@ type Stats struct {
 // f bounds the age of values served from memory; a read forced by it that
 // fails is never answered with the older value, and answers f's requests
 // for the refresh interval (see Freshness).
+//
+// Get reads in the function's own partition, with the aws.Config's
+// credentials; Partition gives the others.
 func (s *Store) Get(ctx context.Context, arns []string, f Freshness) ([]Result, Stats) {
+	return s.own.Get(ctx, arns, f)
+}
+
+// Get is Store.Get within v's partition: it is served only what v's
+// partition read, remembered or is reading, and reads with v's
+// credentials.
+func (v *View) Get(ctx context.Context, arns []string, f Freshness) ([]Result, Stats) {
+	s := v.s
+	keys := v.keys(arns)
 	results := make([]Result, len(arns))
 	var st Stats
 	_, endLookup := telemetry.Start(ctx, "cache lookup")
 	now := s.opts.now()
 	var misses []int
 	for i, arn := range arns {
-		e, cached := s.cache.Get(arn)
+		e, cached := s.cache.Get(keys[i])
 		cached = cached && now.Before(e.expires)
 		if cached && s.fresh(f, e.read, now) {
 			results[i].Secret = e.secret
 			st.Hits++
 			continue
 		}
-		if err, ok := s.remembered(arn, f, now, true); ok {
+		if err, ok := s.remembered(keys[i], arn, f, now, true); ok {
 			results[i].Err = err
 			st.Hits++
 			continue
@@ -251,7 +219,7 @@ func (s *Store) Get(ctx context.Context, arns []string, f Freshness) ([]Result, 
 	st.Misses = len(misses)
 	endLookup("cache_hits", st.Hits, "cache_misses", st.Misses)
 	if len(misses) == 0 {
-		s.standIn(ctx, arns, results, f, &st)
+		s.standIn(ctx, arns, keys, results, f, &st)
 		return results, st
 	}
 	fetchCtx, endFetch := telemetry.Start(ctx, "fetch")
@@ -260,7 +228,7 @@ func (s *Store) Get(ctx context.Context, arns []string, f Freshness) ([]Result, 
 	}()
 	ctx = fetchCtx
 	var n counters
-	joined := s.await(ctx, arns, misses, results, f, true, &n)
+	joined := v.await(ctx, arns, keys, misses, results, f, true, &n)
 
 	// A read joined from another request ran under that request's
 	// deadline. If it ran out but ours has not, read again on our time,
@@ -272,22 +240,22 @@ func (s *Store) Get(ctx context.Context, arns []string, f Freshness) ([]Result, 
 		}
 	}
 	if len(again) > 0 {
-		s.await(ctx, arns, again, results, f, false, &n)
+		v.await(ctx, arns, keys, again, results, f, false, &n)
 	}
 	st.Calls, st.Throttles = int(n.calls.Load()), int(n.throttles.Load())
-	s.standIn(ctx, arns, results, f, &st)
+	s.standIn(ctx, arns, keys, results, f, &st)
 	return results, st
 }
 
 // standIn replaces each transient failure among results, read now or
-// remembered, with the cached value that may stand in for it (see
-// fallback).
-func (s *Store) standIn(ctx context.Context, arns []string, results []Result, f Freshness, st *Stats) {
+// remembered, with the cached value under the same key that may stand in
+// for it (see fallback).
+func (s *Store) standIn(ctx context.Context, arns, keys []string, results []Result, f Freshness, st *Stats) {
 	for i := range results {
 		if results[i].Err == nil || !results[i].Err.Transient {
 			continue
 		}
-		sec, expired, ok := s.fallback(arns[i], f)
+		sec, expired, ok := s.fallback(keys[i], f)
 		if !ok {
 			continue
 		}
@@ -304,19 +272,19 @@ func (s *Store) standIn(ctx context.Context, arns []string, results []Result, f 
 	}
 }
 
-// remembered answers from memory for a secret that is not cached fresh
-// enough for f: one Secrets Manager said, less than notFoundTTL ago (and
-// fresh enough for f), does not exist; or, when f is Bounded and replay
-// says so, one whose last read failed less than refreshMin ago, with that
-// read's failure.
-func (s *Store) remembered(arn string, f Freshness, now time.Time, replay bool) (*Error, bool) {
-	if read, ok := s.notFound.Get(arn); ok && now.Before(read.Add(s.opts.notFoundTTL)) && s.fresh(f, read, now) {
+// remembered answers from memory for the secret arn, kept under key, that
+// is not cached fresh enough for f: one Secrets Manager said, less than
+// notFoundTTL ago (and fresh enough for f), does not exist; or, when f is
+// Bounded and replay says so, one whose last read failed less than
+// refreshMin ago, with that read's failure.
+func (s *Store) remembered(key, arn string, f Freshness, now time.Time, replay bool) (*Error, bool) {
+	if read, ok := s.notFound.Get(key); ok && now.Before(read.Add(s.opts.notFoundTTL)) && s.fresh(f, read, now) {
 		return &Error{Code: answer.SecretNotFound, ARN: arn, Err: errors.New("remembered: ResourceNotFound within CACHE_NOT_FOUND_TTL")}, true
 	}
 	if !replay || !f.Bounded {
 		return nil, false
 	}
-	last, ok := s.failures.Get(arn)
+	last, ok := s.failures.Get(key)
 	if !ok || now.Sub(last.at) >= s.opts.refreshMin {
 		return nil, false
 	}
@@ -326,14 +294,14 @@ func (s *Store) remembered(arn string, f Freshness, now time.Time, replay bool) 
 	return &e, true
 }
 
-// fallback returns the cached value that may stand in for a read that
-// failed transiently: one still inside the stale-if-error window, and
+// fallback returns the value cached under key that may stand in for a
+// read that failed transiently: one still inside the stale-if-error window, and
 // never one older than the request's max_age accepts (a forced read that
 // fails is not answered with the value it was meant to replace). expired
 // says whether it is past its TTL (else a concurrent read has refreshed
 // it meanwhile).
-func (s *Store) fallback(arn string, f Freshness) (sec *Secret, expired, ok bool) {
-	e, ok := s.cache.Peek(arn)
+func (s *Store) fallback(key string, f Freshness) (sec *Secret, expired, ok bool) {
+	e, ok := s.cache.Peek(key)
 	now := s.opts.now()
 	if !ok || !now.Before(e.expires.Add(s.opts.staleIfError)) || !s.fresh(f, e.read, now) {
 		return nil, false, false
@@ -349,42 +317,45 @@ func expired(ctx context.Context) bool {
 
 // call is one secret's read in flight; done closes when res is set.
 type call struct {
+	key  string // the secret's key in its partition (see View.key)
 	done chan struct{}
 	res  Result
 }
 
-// await starts a read for each of arns[idx] that no concurrent request is
-// reading (and the cache has not meanwhile filled, nor, when replay says
-// so, a failure meanwhile been remembered: see remembered), joins the
-// others, and waits for all of them or ctx. It returns the indexes whose
-// reads it joined rather than led.
-func (s *Store) await(ctx context.Context, arns []string, idx []int, results []Result, f Freshness, replay bool, n *counters) (joined []int) {
+// await starts a read for each of arns[idx] that no concurrent request of
+// v's partition is reading (and the cache has not meanwhile filled, nor,
+// when replay says so, a failure meanwhile been remembered: see
+// remembered), joins the others, and waits for all of them or ctx. keys
+// are the arns' keys in v. It returns the indexes whose reads it joined
+// rather than led.
+func (v *View) await(ctx context.Context, arns, keys []string, idx []int, results []Result, f Freshness, replay bool, n *counters) (joined []int) {
+	s := v.s
 	waits := make([]*call, len(idx))
 	var lead []string
 	var leadCalls []*call
 	s.mu.Lock()
 	now := s.opts.now()
 	for k, i := range idx {
-		arn := arns[i]
-		if c, ok := s.inflight[arn]; ok {
+		arn, key := arns[i], keys[i]
+		if c, ok := s.inflight[key]; ok {
 			waits[k] = c
 			joined = append(joined, i)
 			continue
 		}
-		if e, ok := s.cache.Peek(arn); ok && now.Before(e.expires) && s.fresh(f, e.read, now) {
+		if e, ok := s.cache.Peek(key); ok && now.Before(e.expires) && s.fresh(f, e.read, now) {
 			c := &call{done: make(chan struct{}), res: Result{Secret: e.secret}}
 			close(c.done)
 			waits[k] = c
 			continue
 		}
-		if err, ok := s.remembered(arn, f, now, replay); ok {
+		if err, ok := s.remembered(key, arn, f, now, replay); ok {
 			c := &call{done: make(chan struct{}), res: Result{Err: err}}
 			close(c.done)
 			waits[k] = c
 			continue
 		}
-		c := &call{done: make(chan struct{})}
-		s.inflight[arn] = c
+		c := &call{key: key, done: make(chan struct{})}
+		s.inflight[key] = c
 		waits[k] = c
 		lead = append(lead, arn)
 		leadCalls = append(leadCalls, c)
@@ -403,7 +374,7 @@ func (s *Store) await(ctx context.Context, arns []string, idx []int, results []R
 		}
 		go func() {
 			defer cancel()
-			s.readAll(readCtx, lead, leadCalls, n)
+			v.readAll(readCtx, lead, leadCalls, n)
 		}()
 	}
 	for k, i := range idx {
@@ -439,7 +410,7 @@ func (s *Store) guard(ctx context.Context, arns []string, cs []*call, read func(
 			select {
 			case <-c.done:
 			default:
-				s.finish(arns[i], c, Result{Err: &Error{Code: answer.UpstreamError, ARN: arns[i], Transient: true,
+				s.finish(c, Result{Err: &Error{Code: answer.UpstreamError, ARN: arns[i], Transient: true,
 					Err: errors.New("internal error while reading the secret")}})
 			}
 		}
@@ -447,30 +418,31 @@ func (s *Store) guard(ctx context.Context, arns []string, cs []*call, read func(
 	read()
 }
 
-// finish caches a read's outcome, then releases the requests waiting on
-// it. The cache is filled before the read leaves the in-flight table, so
-// no request can miss both and read again.
-func (s *Store) finish(arn string, c *call, r Result) {
+// finish caches a read's outcome under the call's key, then releases the
+// requests waiting on it. The cache is filled before the read leaves the
+// in-flight table, so no request can miss both and read again.
+func (s *Store) finish(c *call, r Result) {
+	key := c.key
 	switch {
 	case r.Err == nil:
 		now := s.opts.now()
-		s.cache.Add(arn, &entry{secret: r.Secret, read: now, expires: now.Add(s.jitteredTTL())})
-		s.notFound.Remove(arn)
-		s.failures.Remove(arn)
+		s.cache.Add(key, &entry{secret: r.Secret, read: now, expires: now.Add(s.jitteredTTL())})
+		s.notFound.Remove(key)
+		s.failures.Remove(key)
 	default:
-		s.failures.Add(arn, failure{err: r.Err, at: s.opts.now()})
+		s.failures.Add(key, failure{err: r.Err, at: s.opts.now()})
 		if r.Err.Transient {
 			break
 		}
 		// Secrets Manager has answered that the secret is gone, denied or
 		// unreadable: its old value may no longer stand in for it.
-		s.cache.Remove(arn)
+		s.cache.Remove(key)
 		if r.Err.Code == answer.SecretNotFound && s.opts.notFoundTTL > 0 {
-			s.notFound.Add(arn, s.opts.now())
+			s.notFound.Add(key, s.opts.now())
 		}
 	}
 	s.mu.Lock()
-	delete(s.inflight, arn)
+	delete(s.inflight, key)
 	s.mu.Unlock()
 	c.res = r
 	close(c.done)
@@ -529,17 +501,21 @@ func (s *Store) jitteredTTL() time.Duration {
 	return ttl - time.Duration(rand.Float64()*ttlJitter*float64(ttl))
 }
 
-// maxClients bounds the regions whose clients are kept: AWS has about 40
-// regions, and a function reads from a few. Past it, the least recently
-// used region's client is dropped (and made again if needed).
+// maxClients bounds the clients kept, one per partition and region: AWS
+// has about 40 regions, and a function reads from a few, in a few
+// partitions. Past it, the least recently used client is dropped (and
+// made again if needed).
 const maxClients = 64
 
-func (s *Store) client(region string) API {
-	if c, ok := s.clients.Get(region); ok {
+// client gives v's client for region.
+func (v *View) client(region string) API {
+	s := v.s
+	key := v.key(region)
+	if c, ok := s.clients.Get(key); ok {
 		return c
 	}
-	c := s.opts.newClient(region)
-	if prev, ok, _ := s.clients.PeekOrAdd(region, c); ok {
+	c := s.opts.newClient(region, v.creds)
+	if prev, ok, _ := s.clients.PeekOrAdd(key, c); ok {
 		return prev // made concurrently by another request
 	}
 	return c
@@ -554,8 +530,8 @@ func regionOf(arn string) string {
 	return parts[3]
 }
 
-// Prefetch reads arns into the cache before the first request
-// (PREFETCH_SECRETS), batched like any request's misses, under ctx's
+// Prefetch reads arns into the function's own partition before the first
+// request (PREFETCH_SECRETS), batched like any request's misses, under ctx's
 // deadline. It returns how many were read and the failed reads, each
 // naming its ARN and class; the store has logged each failure.
 func (s *Store) Prefetch(ctx context.Context, arns []string) (read int, failed []*Error) {
