@@ -28,26 +28,26 @@ type Handle struct {
 }
 
 // Name is the scope's name.
-func (h *Handle) Name() string { return h.scope.Name }
+func (h Handle) Name() string { return h.scope.Name }
 
 // RoleARN is the role the scope's reads are made with.
-func (h *Handle) RoleARN() string { return h.scope.RoleARN }
+func (h Handle) RoleARN() string { return h.scope.RoleARN }
 
 // Partition names the scope's partition of whatever is cached on its
 // behalf (config.Scope.PartitionKey): never "", and new when the scope's
 // role or external id changes.
-func (h *Handle) Partition() string { return h.scope.PartitionKey() }
+func (h Handle) Partition() string { return h.scope.PartitionKey() }
 
 // Allows reports whether the scope's secrets patterns admit arn. Check the
 // ARN as written and as Secrets Manager answers it; SECRET_ARN_ALLOWLIST
 // applies as well, and IsScopesSecret before both.
-func (h *Handle) Allows(arn string) bool { return h.scope.AllowsSecret(arn) }
+func (h Handle) Allows(arn string) bool { return h.scope.AllowsSecret(arn) }
 
 // Credentials are the scope's credentials, for the clients that read its
 // secrets: sts:AssumeRole of its role, cached (an aws.CredentialsCache)
 // and renewed a minute before they expire. A refusal is remembered as
 // Ready says; its error is an *Error.
-func (h *Handle) Credentials() aws.CredentialsProvider { return h.e.creds }
+func (h Handle) Credentials() aws.CredentialsProvider { return h.e.creds }
 
 // Ready gets the scope's credentials, from the cache or from one call of
 // sts:AssumeRole that concurrent callers share, and waits no longer than
@@ -64,7 +64,7 @@ func (h *Handle) Credentials() aws.CredentialsProvider { return h.e.creds }
 // credentials, are counted in the CallCount that CountCalls put in its
 // context (a call shared by concurrent requests counts for the one whose
 // context started it), and in Registry.AssumeRoleCalls.
-func (h *Handle) Ready(ctx context.Context) error {
+func (h Handle) Ready(ctx context.Context) error {
 	_, err := h.e.creds.Retrieve(ctx)
 	if err == nil {
 		return nil
@@ -78,15 +78,17 @@ func (h *Handle) Ready(ctx context.Context) error {
 }
 
 // String names the scope and its role.
-func (h *Handle) String() string {
+func (h Handle) String() string {
 	return "scope " + strconv.Quote(h.scope.Name) + " (role " + h.scope.RoleARN + ")"
 }
 
-// Format makes every fmt verb print String: a Handle holds the external id.
-func (h *Handle) Format(f fmt.State, _ rune) { io.WriteString(f, h.String()) }
+// Format makes every fmt verb print String: a Handle holds the external id,
+// which fmt would print for a verb such as %s, even of a Handle value (its
+// methods have value receivers for that reason).
+func (h Handle) Format(f fmt.State, _ rune) { io.WriteString(f, h.String()) }
 
 // LogValue is the handle in a log line: the scope's name and role.
-func (h *Handle) LogValue() slog.Value {
+func (h Handle) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("name", h.scope.Name), slog.String("role_arn", h.scope.RoleARN))
 }
 
