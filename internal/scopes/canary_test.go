@@ -35,8 +35,9 @@ func TestExternalIDNowhere(t *testing.T) {
 	f.putDoc(t, doc(ss))
 	r := f.registry(t, scopes.WithScopesSecret(scopesARN, f.secrets(nil)))
 
-	var values []any
-	values = append(values, r)
+	// A registry holds the document of SCOPES among its options.
+	inline := f.registry(t, scopes.WithScopes(parse(t, map[string]scope{"ok": ss["ok"]})))
+	values := []any{r, inline}
 	for _, name := range []string{"ok", "refused", "refused", "throttled", "slow"} {
 		h := open(t, r, name)
 		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
@@ -76,6 +77,22 @@ func TestExternalIDNowhere(t *testing.T) {
 			noCanary(t, fmt.Sprintf("json.Marshal(%T)", v), string(b))
 		}
 	}
+	// What a Handle shows is still of use: the scope and its role.
+	var line struct {
+		H struct {
+			Name    string `json:"name"`
+			RoleARN string `json:"role_arn"`
+		} `json:"h"`
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("scope", "h", open(t, r, "ok"))
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil || line.H.Name != "ok" || line.H.RoleARN != roleA {
+		t.Errorf("a Handle logs as %s", buf.String())
+	}
+	if s := fmt.Sprint(open(t, r, "ok")); s != `scope "ok" (role `+roleA+`)` {
+		t.Errorf("a Handle prints as %s", s)
+	}
+
 	log := f.logs.String()
 	for _, want := range []string{"sts:AssumeRole failed", "re-read failed"} {
 		if !strings.Contains(log, want) {

@@ -187,7 +187,7 @@ func TestRereadOneAtATime(t *testing.T) {
 func TestScopesSecretInitErrors(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
-		name  string
+		name    string
 		setup   func(t *testing.T, f *fixture)
 		want    []string
 		invalid bool // read, but not a valid document

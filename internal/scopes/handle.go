@@ -3,8 +3,6 @@ package scopes
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -77,15 +75,12 @@ func (h Handle) Ready(ctx context.Context) error {
 	return classify(h.scope.Name, h.scope.RoleARN, err)
 }
 
-// String names the scope and its role.
+// String names the scope and its role. A Handle holds the external id,
+// which fmt would print for a verb such as %s of a Handle value without
+// it: its methods have value receivers for that reason.
 func (h Handle) String() string {
 	return "scope " + strconv.Quote(h.scope.Name) + " (role " + h.scope.RoleARN + ")"
 }
-
-// Format makes every fmt verb print String: a Handle holds the external id,
-// which fmt would print for a verb such as %s, even of a Handle value (its
-// methods have value receivers for that reason).
-func (h Handle) Format(f fmt.State, _ rune) { io.WriteString(f, h.String()) }
 
 // LogValue is the handle in a log line: the scope's name and role.
 func (h Handle) LogValue() slog.Value {

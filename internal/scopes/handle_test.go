@@ -157,7 +157,11 @@ func TestCredentialsRenewedNearExpiry(t *testing.T) {
 		if err != nil || again.AccessKeyID != first.AccessKeyID || f.assumeCalls() != 1 {
 			t.Fatalf("not reused: %v, %d calls", err, f.assumeCalls())
 		}
-		time.Sleep(time.Until(first.Expires) + 100*time.Millisecond)
+		wait := time.Until(first.Expires)
+		if wait > 5*time.Second {
+			t.Fatalf("the cache holds the credentials %v longer: not renewed inside the expiry window", wait)
+		}
+		time.Sleep(wait + 100*time.Millisecond)
 		renewed, err := h.Credentials().Retrieve(t.Context())
 		if err != nil || renewed.AccessKeyID == first.AccessKeyID || f.assumeCalls() != 2 {
 			t.Fatalf("not renewed: %v, %d calls", err, f.assumeCalls())

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -321,11 +320,11 @@ func (r *Registry) reread(ctx context.Context, done chan struct{}) {
 // and Secrets Manager's error code, or config's reason for an invalid
 // document (which never quotes it), and nothing of the answer itself.
 type docError struct {
-	arn  string
+	arn string
 	// code is Secrets Manager's error code, or one of "Timeout",
 	// "NoValidAnswer", "NoSecretString" and "InvalidScopes".
 	code string
-	err  error  // the parse error of an invalid document, or nil
+	err  error // the parse error of an invalid document, or nil
 }
 
 func (e *docError) Error() string {
@@ -376,20 +375,12 @@ func (r *Registry) readDocument(ctx context.Context) (config.Scopes, error) {
 	return ss, nil
 }
 
-// String describes the registry by its number of scopes.
+// String describes the registry by its number of scopes. It holds
+// external ids, which %s would print without it.
 func (r *Registry) String() string {
 	return "scopes.Registry{" + strconv.Itoa(r.Len()) + " scopes}"
 }
 
-// Format makes every fmt verb print String: the registry holds external
-// ids, deep inside, that no printed form may show.
-func (r *Registry) Format(f fmt.State, _ rune) { io.WriteString(f, r.String()) }
-
-// LogValue is the registry in a log line: its scopes without their
-// external ids.
-func (r *Registry) LogValue() slog.Value {
-	if r == nil {
-		return slog.GroupValue()
-	}
-	return r.doc.Load().scopes.LogValue()
-}
+// GoString is String: %#v would otherwise walk the registry's clients
+// while they are in use.
+func (r *Registry) GoString() string { return r.String() }
