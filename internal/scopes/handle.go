@@ -54,9 +54,10 @@ func (h Handle) Credentials() aws.CredentialsProvider { return h.e.creds }
 //   - CodeUnavailable when STS refuses or fails. The refusal is
 //     remembered for CACHE_NOT_FOUND_TTL: until then the same error
 //     (Remembered set) answers at once, with no call.
-//   - CodeThrottled when STS throttles past the STS client's retries.
-//   - CodeTimeout when ctx ends first. The call goes on, for the
-//     requests after, and its credentials are cached if it succeeds.
+//   - CodeThrottled when STS throttles past the STS client's retries, or
+//     until ctx ends.
+//   - CodeTimeout when ctx ends first otherwise. The call goes on, for
+//     the requests after, and its credentials are cached if it succeeds.
 //
 // The AssumeRole calls a request leads, in Ready or when a read renews
 // credentials, are counted in the CallCount that CountCalls put in its
@@ -72,7 +73,11 @@ func (h Handle) Ready(ctx context.Context) error {
 		return e
 	}
 	// The cache's own error: ctx ended while the call went on.
-	return classify(h.scope.Name, h.scope.RoleARN, err)
+	e = classify(h.scope.Name, h.scope.RoleARN, err)
+	if code := h.e.a.throttledBy.Load(); code != nil && e.Code == CodeTimeout {
+		e.Code, e.STSCode = CodeThrottled, *code
+	}
+	return e
 }
 
 // String names the scope and its role. A Handle holds the external id,
@@ -104,6 +109,7 @@ func CountCalls(ctx context.Context, c *CallCount) context.Context {
 // entry is the credentials of one scope, for one role and external id.
 type entry struct {
 	creds *aws.CredentialsCache
+	a     *assumer
 }
 
 func (r *Registry) newEntry(s *config.Scope) *entry {
@@ -117,7 +123,7 @@ func (r *Registry) newEntry(s *config.Scope) *entry {
 		// on every call.
 		o.Duration = stscreds.DefaultDuration
 	})
-	return &entry{creds: aws.NewCredentialsCache(a, func(o *aws.CredentialsCacheOptions) {
+	return &entry{a: a, creds: aws.NewCredentialsCache(a, func(o *aws.CredentialsCacheOptions) {
 		o.ExpiryWindow = r.opts.expiryWindow
 	})}
 }
@@ -129,6 +135,11 @@ type assumer struct {
 	r              *Registry
 	scope, roleARN string
 	inner          *stscreds.AssumeRoleProvider
+
+	// throttledBy is STS's code when the last failed attempt of the call
+	// under way was throttled, else nil: a request whose deadline comes
+	// while STS throttles is Throttled, not a Timeout.
+	throttledBy atomic.Pointer[string]
 
 	mu      sync.Mutex
 	refused *Error    // the last refusal, or nil
@@ -175,8 +186,31 @@ func (c assumeClient) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, o
 	if n, ok := ctx.Value(callCountKey{}).(*CallCount); ok {
 		n.n.Add(1)
 	}
+	c.a.throttledBy.Store(nil)
+	optFns = append(optFns, func(o *sts.Options) {
+		if v2, ok := o.Retryer.(aws.RetryerV2); ok {
+			o.Retryer = noteThrottles{v2, &c.a.throttledBy}
+		}
+	})
 	ctx, end := xtrace.Start(ctx, "assume role")
 	out, err := c.a.r.sts.AssumeRole(ctx, in, optFns...)
 	end("scope", c.a.scope, "error_code", apiCode(err))
 	return out, err
+}
+
+// noteThrottles wraps the STS client's retryer for one call, to note
+// whether its last failed attempt was throttled.
+type noteThrottles struct {
+	aws.RetryerV2
+	code *atomic.Pointer[string]
+}
+
+func (r noteThrottles) IsErrorRetryable(err error) bool {
+	if throttles.IsErrorThrottle(err).Bool() {
+		code := apiCode(err)
+		r.code.Store(&code)
+	} else {
+		r.code.Store(nil)
+	}
+	return r.RetryerV2.IsErrorRetryable(err)
 }

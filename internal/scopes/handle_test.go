@@ -9,7 +9,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/maskresolver/maskresolver/internal/config"
 	"github.com/maskresolver/maskresolver/internal/scopes"
@@ -314,6 +317,44 @@ func TestThrottled(t *testing.T) {
 	f.sm.ClearFaults()
 	if err := open(t, r, "b").Ready(t.Context()); err != nil || f.assumeCalls() != 4 {
 		t.Errorf("after the throttling: %v, %d calls; want success on a new call", err, f.assumeCalls())
+	}
+}
+
+// STS throttling until the deadline is Throttled too, not a Timeout.
+func TestThrottledUntilDeadline(t *testing.T) {
+	t.Parallel()
+	f := start(t)
+	f.sm.Inject(smfake.Fault{Op: "AssumeRole", Code: "Throttling", Times: 3})
+	client := sts.NewFromConfig(f.cfg, func(o *sts.Options) {
+		o.RetryMaxAttempts = 0
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = 10
+			so.RateLimiter = ratelimit.None
+			so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 150 * time.Millisecond, nil })
+		})
+	})
+	r, err := f.newRegistry(t.Context(), client, scopes.WithScopes(parse(t, map[string]scope{"b": {role: roleB}})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	err = open(t, r, "b").Ready(ctx)
+	var e *scopes.Error
+	if !errors.As(err, &e) || e.Code != scopes.CodeThrottled || e.STSCode != "Throttling" {
+		t.Fatalf("Ready = %v, want Throttled", err)
+	}
+	// The call goes on, and succeeds once STS stops throttling.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if c := f.sm.AssumeRoleCalls(); len(c) > 0 && c[len(c)-1].Issued {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the AssumeRole call did not go on")
+		}
+	}
+	if err := open(t, r, "b").Ready(t.Context()); err != nil || f.assumeCalls() != 4 || r.AssumeRoleCalls() != 1 {
+		t.Errorf("next request: %v, %d attempts, %d calls; want the credentials of the first call", err, f.assumeCalls(), r.AssumeRoleCalls())
 	}
 }
 
