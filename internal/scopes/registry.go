@@ -61,18 +61,17 @@ const (
 )
 
 type options struct {
-	scopes        config.Scopes
-	hasScopes     bool
-	secretARN     string
-	secrets       SecretsAPI
-	functionName  string
-	ttl           time.Duration
-	refusedTTL    time.Duration
-	maxScopes     int
-	expiryWindow  time.Duration
-	logger        *slog.Logger
-	now           func() time.Time
-	hasSecretsOpt bool
+	scopes       config.Scopes
+	hasScopes    bool
+	secretARN    string
+	secrets      SecretsAPI
+	functionName string
+	ttl          time.Duration
+	refusedTTL   time.Duration
+	maxScopes    int
+	expiryWindow time.Duration
+	logger       *slog.Logger
+	now          func() time.Time
 }
 
 // Option configures a Registry.
@@ -87,7 +86,7 @@ func WithScopes(ss config.Scopes) Option {
 // arn (SCOPES_SECRET_ARN), read with client: once by New, and again by the
 // first request to Open a scope once WithTTL has passed.
 func WithScopesSecret(arn string, client SecretsAPI) Option {
-	return func(o *options) { o.secretARN, o.secrets, o.hasSecretsOpt = arn, client, true }
+	return func(o *options) { o.secretARN, o.secrets = arn, client }
 }
 
 // WithFunctionName sets the function's name (AWS_LAMBDA_FUNCTION_NAME),
@@ -131,6 +130,8 @@ type Registry struct {
 	// secretPrefix is SCOPES_SECRET_ARN up to its name without the random
 	// suffix; "" without SCOPES_SECRET_ARN.
 	secretPrefix string
+	// secretRegion is SCOPES_SECRET_ARN's region, where it is read.
+	secretRegion string
 
 	readMu  sync.Mutex
 	reading chan struct{} // closed when the re-read under way ends; nil when none
@@ -159,7 +160,7 @@ func New(ctx context.Context, client AssumeRoleAPI, opts ...Option) (*Registry, 
 	for _, fn := range opts {
 		fn(&o)
 	}
-	if o.hasScopes && o.hasSecretsOpt {
+	if o.hasScopes && o.secretARN != "" {
 		return nil, errors.New("scopes: both SCOPES and SCOPES_SECRET_ARN given")
 	}
 	if client == nil {
@@ -170,7 +171,7 @@ func New(ctx context.Context, client AssumeRoleAPI, opts ...Option) (*Registry, 
 		return nil, fmt.Errorf("scopes: credentials cache of %d scopes: %w", o.maxScopes, err)
 	}
 	r := &Registry{opts: o, sts: client, entries: entries}
-	if !o.hasSecretsOpt {
+	if o.secretARN == "" {
 		r.doc.Store(&document{scopes: o.scopes})
 		return r, nil
 	}
@@ -184,7 +185,7 @@ func New(ctx context.Context, client AssumeRoleAPI, opts ...Option) (*Registry, 
 	if a.HasSuffix() {
 		a.Name = a.Name[:len(a.Name)-len("-XXXXXX")]
 	}
-	r.secretPrefix = a.String()
+	r.secretPrefix, r.secretRegion = a.String(), a.Region
 	ss, err := r.readDocument(ctx)
 	if err != nil {
 		return nil, err
@@ -236,7 +237,7 @@ func (r *Registry) IsScopesSecret(arn string) bool {
 	return true
 }
 
-// Open returns the scope name for a caller: principalARN is the IAM
+// Open returns the scope named name for a caller: principalARN is the IAM
 // principal of an API Gateway request, direct is true for a direct
 // invocation (admitted only by a "*" among the scope's callers). It
 // reports false alike for a scope that does not exist and for one the
@@ -349,12 +350,8 @@ func (r *Registry) readDocument(ctx context.Context) (config.Scopes, error) {
 	ctx, cancel := context.WithTimeout(ctx, documentReadTimeout)
 	defer cancel()
 	arn := r.opts.secretARN
-	region := ""
-	if a, err := mask.ParseARN(arn); err == nil {
-		region = a.Region
-	}
 	out, err := r.opts.secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)},
-		func(o *secretsmanager.Options) { o.Region = region })
+		func(o *secretsmanager.Options) { o.Region = r.secretRegion })
 	if err != nil {
 		code := apiCode(err)
 		switch {
