@@ -16,13 +16,7 @@ func TestDeployingDocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := map[string]string{} // first cell -> second cell
-	for _, line := range strings.Split(string(b), "\n") {
-		cells := strings.Split(line, "|")
-		if len(cells) >= 4 && strings.HasPrefix(line, "| `") {
-			rows[strings.Trim(strings.TrimSpace(cells[1]), "`")] = strings.TrimSpace(cells[2])
-		}
-	}
+	rows := tableRows(string(b))
 	tpl := loadTemplate(t, nil)
 	for name, p := range tpl.Parameters {
 		cell, ok := rows[name]
@@ -43,4 +37,17 @@ func TestDeployingDocs(t *testing.T) {
 			t.Errorf("docs/deploying.md has no row for output %s", name)
 		}
 	}
+}
+
+// tableRows maps the first cell of each table row of a Markdown page that
+// starts with a code span (its backticks removed) to the second cell.
+func tableRows(page string) map[string]string {
+	rows := map[string]string{}
+	for _, line := range strings.Split(page, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) >= 4 && strings.HasPrefix(line, "| `") {
+			rows[strings.Trim(strings.TrimSpace(cells[1]), "`")] = strings.TrimSpace(cells[2])
+		}
+	}
+	return rows
 }

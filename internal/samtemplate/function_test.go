@@ -23,6 +23,8 @@ var wantEnv = []string{
 	"PREFETCH_SECRETS",
 	"CALLER_RULES",
 	"METRICS_NAMESPACE",
+	"SCOPES",
+	"SCOPES_SECRET_ARN",
 	"AWS_XRAY_CONTEXT_MISSING",
 }
 
@@ -104,9 +106,12 @@ func TestEnvironment(t *testing.T) {
 		"REFRESH_MIN_INTERVAL": "1s",
 		// Empty is how the function reads "unset": no prefetch, no
 		// per-caller rules.
-		"PREFETCH_SECRETS":         "",
-		"CALLER_RULES":             "",
-		"METRICS_NAMESPACE":        "maskresolver",
+		"PREFETCH_SECRETS":  "",
+		"CALLER_RULES":      "",
+		"METRICS_NAMESPACE": "maskresolver",
+		// Empty: no scopes (TestScopesDocument sets them).
+		"SCOPES":                   "",
+		"SCOPES_SECRET_ARN":        "",
 		"AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
 	}
 	for k, v := range want {

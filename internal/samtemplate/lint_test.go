@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,7 +15,8 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// TestCfnLint runs the linter CI runs; the SAM translator inside it catches
+// TestCfnLint runs the linter CI runs, on template.yaml and on the tenant's
+// template (docs/tenant-role.yaml); the SAM translator inside it catches
 // what the structural tests of template.yaml cannot (bad transforms, enum
 // values).
 func TestCfnLint(t *testing.T) {
@@ -24,13 +26,18 @@ func TestCfnLint(t *testing.T) {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("cfn-lint is not on PATH and CI=true: install cfn-lint (pip install cfn-lint)")
 		}
-		t.Skip("cfn-lint is not on PATH; install it (pip install cfn-lint) to lint template.yaml")
+		t.Skip("cfn-lint is not on PATH; install it (pip install cfn-lint) to lint the templates")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, templatePath).CombinedOutput()
-	if err != nil || len(bytes.TrimSpace(out)) != 0 {
-		t.Errorf("cfn-lint %s: %v\n%s", templatePath, err, out)
+	for _, path := range []string{templatePath, tenantTemplatePath} {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, bin, path).CombinedOutput()
+			if err != nil || len(bytes.TrimSpace(out)) != 0 {
+				t.Errorf("cfn-lint %s: %v\n%s", path, err, out)
+			}
+		})
 	}
 }
 

@@ -3,8 +3,6 @@ package samtemplate_test
 import (
 	"slices"
 	"testing"
-
-	"gopkg.in/yaml.v3"
 )
 
 func TestParameters(t *testing.T) {
@@ -43,6 +41,10 @@ func TestParameters(t *testing.T) {
 		"PreTrafficConnection": {"String", ""},
 		"ThrottlingBurstLimit": {"Number", float64(100)},
 		"LogRetentionInDays":   {"Number", float64(30)},
+		// Empty: no scopes, no sts:AssumeRole grant.
+		"ScopeRoleArns":   {"CommaDelimitedList", ""},
+		"ScopesSecretArn": {"String", ""},
+		"Scopes":          {"String", ""},
 	}
 	for name, w := range want {
 		p, ok := tpl.Parameters[name]
@@ -117,6 +119,9 @@ func TestParameterGroups(t *testing.T) {
 		"DeploymentType":         "Deployment",
 		"PreTrafficConnection":   "Deployment",
 		"ConfigRevision":         "Deployment",
+		"ScopeRoleArns":          "Scopes",
+		"ScopesSecretArn":        "Scopes",
+		"Scopes":                 "Scopes",
 	} {
 		if in[p] != want {
 			t.Errorf("parameter %s is in group %q, want %q", p, in[p], want)
@@ -134,18 +139,44 @@ func TestConditions(t *testing.T) {
 	assertScalar(t, eq.Content[0], "UseDefaultAllowlist[0]", "!Ref", "SecretArnAllowlist")
 	assertScalar(t, eq.Content[1], "UseDefaultAllowlist[1]", "!!str", "")
 
-	// The kms statement is present only under HasKmsKeys.
+	// The kms, scopes document and scope roles statements are present
+	// only under their conditions, and nothing stands in their place
+	// otherwise.
 	sts := node(t, rawTemplate(t), "Resources", "ResolverFunction", "Properties", "Policies", "Statement")
-	var ifs []*yaml.Node
+	want := map[string]string{ // Sid -> condition
+		"DecryptSecretsViaSecretsManager": "HasKmsKeys",
+		"ReadScopesDocument":              "HasScopesSecret",
+		"AssumeScopeRoles":                "HasScopeRoles",
+	}
+	got := map[string]string{}
 	for _, s := range sts.Content {
-		if s.Tag == "!If" {
-			ifs = append(ifs, s)
+		if s.Tag != "!If" {
+			continue
 		}
+		then, els := assertIf(t, s, "conditional statement", s.Content[0].Value)
+		assertScalar(t, els, "conditional statement else", "!Ref", "AWS::NoValue")
+		got[node(t, then, "Sid").Value] = s.Content[0].Value
 	}
-	if len(ifs) != 1 || len(ifs[0].Content) != 3 {
-		t.Fatalf("want exactly one conditional statement (kms:Decrypt), got %d", len(ifs))
+	if mustJSON(t, got) != mustJSON(t, want) {
+		t.Errorf("conditional statements (Sid: condition) %v, want %v", got, want)
 	}
-	assertScalar(t, ifs[0].Content[0], "kms statement condition", "!!str", "HasKmsKeys")
-	assertScalar(t, ifs[0].Content[2], "kms statement else", "!Ref", "AWS::NoValue")
-	node(t, c, "HasKmsKeys")
+	for _, cond := range want {
+		node(t, c, cond)
+	}
+	// Each tells an empty parameter apart, as HasKmsKeys does for a list.
+	for cond, param := range map[string]string{"HasScopesSecret": "ScopesSecretArn"} {
+		p, empty := assertNotEquals(t, node(t, c, cond), cond)
+		assertScalar(t, p, cond+"[0]", "!Ref", param)
+		assertScalar(t, empty, cond+"[1]", "!!str", "")
+	}
+	for cond, param := range map[string]string{"HasKmsKeys": "KmsKeyArns", "HasScopeRoles": "ScopeRoleArns"} {
+		join, empty := assertNotEquals(t, node(t, c, cond), cond)
+		if join.Tag != "!Join" || len(join.Content) != 2 {
+			t.Errorf("%s[0] is %s, want !Join [\"\", !Ref %s]", cond, join.Tag, param)
+			continue
+		}
+		assertScalar(t, join.Content[0], cond+" join separator", "!!str", "")
+		assertScalar(t, join.Content[1], cond+" join list", "!Ref", param)
+		assertScalar(t, empty, cond+"[1]", "!!str", "")
+	}
 }
