@@ -13,12 +13,18 @@ const (
 	NotFound         Code = "NotFound"
 	MethodNotAllowed Code = "MethodNotAllowed"
 	InternalError    Code = "InternalError"
+	// ScopeNotAllowed: the request's scope is unknown, or the caller may
+	// not use it.
+	ScopeNotAllowed Code = "ScopeNotAllowed"
+	// ScopeUnavailable: the scope's role could not be assumed.
+	ScopeUnavailable Code = "ScopeUnavailable"
 	// MaskResolutionFailed heads the list of the masks that failed; its
 	// status is the highest of theirs (Worst).
 	MaskResolutionFailed Code = "MaskResolutionFailed"
 )
 
-// Codes of one mask, listed in "error.masks" under MaskResolutionFailed.
+// Codes of one mask, listed in "error.masks" under MaskResolutionFailed;
+// Throttled and Timeout also stand alone, for a scope's role (STS).
 const (
 	InvalidMask       Code = "InvalidMask"
 	SecretNotAllowed  Code = "SecretNotAllowed"
@@ -76,10 +82,12 @@ var codes = [...]Row{
 	{AccessDenied, 422, MaskLevel},
 	{SecretNotKeyValue, 422, MaskLevel},
 	{KeyNotFound, 422, MaskLevel},
+	{ScopeNotAllowed, 403, RequestLevel},
 	{DecryptionFailure, 502, MaskLevel},
 	{UpstreamError, 502, MaskLevel},
-	{Throttled, 503, MaskLevel},
-	{Timeout, 503, MaskLevel},
+	{ScopeUnavailable, 502, RequestLevel},
+	{Throttled, 503, MaskLevel | RequestLevel},
+	{Timeout, 503, MaskLevel | RequestLevel},
 	{NotFound, 404, RequestLevel},
 	{MethodNotAllowed, 405, RequestLevel},
 	{InternalError, 500, RequestLevel},

@@ -87,16 +87,16 @@ func TestConfigurationDocumentsEveryVariable(t *testing.T) {
 }
 
 // TestAPIDocumentsEveryCode keeps docs/api.md's table of codes in step with
-// internal/answer's: a row for each code, with its status.
+// internal/answer's: a row for each code, with its status and level.
 func TestAPIDocumentsEveryCode(t *testing.T) {
 	t.Parallel()
 	page := readDoc(t, "api.md")
 	var names []string
 	for _, r := range answer.Codes() {
 		names = append(names, string(r.Code))
-		row := regexp.MustCompile(`(?m)^\|\s*` + strconv.Itoa(r.Status) + "\\s*\\|\\s*`" + regexp.QuoteMeta(string(r.Code)) + "`\\s*\\|")
+		row := regexp.MustCompile(`(?m)^\|\s*` + strconv.Itoa(r.Status) + "\\s*\\|\\s*`" + regexp.QuoteMeta(string(r.Code)) + "`\\s*\\|\\s*" + regexp.QuoteMeta(r.Level.String()) + `\s*\|`)
 		if !row.MatchString(page) {
-			t.Errorf("docs/api.md has no row | %d | `%s` | (the status internal/answer gives it)", r.Status, r.Code)
+			t.Errorf("docs/api.md has no row | %d | `%s` | %s | (the status and level internal/answer gives it)", r.Status, r.Code, r.Level)
 		}
 	}
 	if missing := undocumented(page, names, true); len(missing) > 0 {

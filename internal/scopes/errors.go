@@ -7,24 +7,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
-)
 
-// Code is the class of a scope's failure, as named in the HTTP contract.
-type Code string
-
-// The classes of a scope's failure.
-const (
-	// CodeNotAllowed is the request path's answer when Open reports false:
-	// the caller may not use the scope, or there is no such scope.
-	CodeNotAllowed Code = "ScopeNotAllowed"
-	// CodeUnavailable: STS refused sts:AssumeRole of the scope's role, or
-	// failed (a 5xx past the retries, no valid answer).
-	CodeUnavailable Code = "ScopeUnavailable"
-	// CodeThrottled: STS throttled sts:AssumeRole past the retries.
-	CodeThrottled Code = "Throttled"
-	// CodeTimeout: the request's deadline passed while the role was being
-	// assumed.
-	CodeTimeout Code = "Timeout"
+	"github.com/maskresolver/maskresolver/internal/answer"
 )
 
 // Error is a failure to get a scope's credentials, from Handle.Ready. Its
@@ -32,7 +16,11 @@ const (
 // never the SDK's or STS's message, never the external id. It is safe to
 // return to the caller who named the scope.
 type Error struct {
-	Code Code
+	// Code is answer.ScopeUnavailable, answer.Throttled or
+	// answer.Timeout. (answer.ScopeNotAllowed is the request path's
+	// answer when Open reports false: the caller may not use the scope,
+	// or there is no such scope.)
+	Code answer.Code
 	// Scope is the scope's name.
 	Scope string
 	// RoleARN is the role that could not be assumed.
@@ -50,9 +38,9 @@ type Error struct {
 func (e *Error) Error() string {
 	head := "scope " + strconv.Quote(e.Scope) + ": "
 	switch e.Code {
-	case CodeThrottled:
+	case answer.Throttled:
 		return head + "STS throttled sts:AssumeRole of " + e.RoleARN + " past the retries"
-	case CodeTimeout:
+	case answer.Timeout:
 		return head + "the deadline passed while assuming " + e.RoleARN
 	}
 	if e.STSCode == "" {
@@ -66,12 +54,12 @@ var throttles = retry.IsErrorThrottles(retry.DefaultThrottles)
 // classify sorts a failed AssumeRole by the error's type and code, never
 // by its text, which is not kept.
 func classify(scope, roleARN string, err error) *Error {
-	e := &Error{Code: CodeUnavailable, Scope: scope, RoleARN: roleARN, STSCode: apiCode(err)}
+	e := &Error{Code: answer.ScopeUnavailable, Scope: scope, RoleARN: roleARN, STSCode: apiCode(err)}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		e.Code = CodeTimeout
+		e.Code = answer.Timeout
 	case throttles.IsErrorThrottle(err).Bool():
-		e.Code = CodeThrottled
+		e.Code = answer.Throttled
 	}
 	return e
 }

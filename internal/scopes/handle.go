@@ -13,8 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/config"
-	"github.com/maskresolver/maskresolver/internal/xtrace"
+	"github.com/maskresolver/maskresolver/internal/telemetry"
 )
 
 // A Handle is a scope opened for one request: the scope as the document in
@@ -51,12 +52,12 @@ func (h Handle) Credentials() aws.CredentialsProvider { return h.e.creds }
 // sts:AssumeRole that concurrent callers share, and waits no longer than
 // ctx's deadline. Call it once a request has something to read, before
 // its reads. Errors are *Error:
-//   - CodeUnavailable when STS refuses or fails. The refusal is
+//   - answer.ScopeUnavailable when STS refuses or fails. The refusal is
 //     remembered for CACHE_NOT_FOUND_TTL: until then the same error
 //     (Remembered set) answers at once, with no call.
-//   - CodeThrottled when STS throttles past the STS client's retries, or
+//   - answer.Throttled when STS throttles past the STS client's retries, or
 //     until ctx ends.
-//   - CodeTimeout when ctx ends first otherwise. The call goes on, for
+//   - answer.Timeout when ctx ends first otherwise. The call goes on, for
 //     the requests after, and its credentials are cached if it succeeds.
 //
 // The AssumeRole calls a request leads, in Ready or when a read renews
@@ -74,8 +75,8 @@ func (h Handle) Ready(ctx context.Context) error {
 	}
 	// The cache's own error: ctx ended while the call went on.
 	e = classify(h.scope.Name, h.scope.RoleARN, err)
-	if code := h.e.a.throttledBy.Load(); code != nil && e.Code == CodeTimeout {
-		e.Code, e.STSCode = CodeThrottled, *code
+	if code := h.e.a.throttledBy.Load(); code != nil && e.Code == answer.Timeout {
+		e.Code, e.STSCode = answer.Throttled, *code
 	}
 	return e
 }
@@ -155,7 +156,7 @@ func (a *assumer) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		return c, nil
 	}
 	e := classify(a.scope, a.roleARN, err)
-	if e.Code == CodeUnavailable && a.r.opts.refusedTTL > 0 {
+	if e.Code == answer.ScopeUnavailable && a.r.opts.refusedTTL > 0 {
 		a.mu.Lock()
 		a.refused, a.until = e, a.r.opts.now().Add(a.r.opts.refusedTTL)
 		a.mu.Unlock()
@@ -192,7 +193,7 @@ func (c assumeClient) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, o
 			o.Retryer = noteThrottles{v2, &c.a.throttledBy}
 		}
 	})
-	ctx, end := xtrace.Start(ctx, "assume role")
+	ctx, end := telemetry.Start(ctx, "assume role")
 	out, err := c.a.r.sts.AssumeRole(ctx, in, optFns...)
 	end("scope", c.a.scope, "error_code", apiCode(err))
 	return out, err

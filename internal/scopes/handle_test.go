@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/config"
 	"github.com/maskresolver/maskresolver/internal/scopes"
 	"github.com/maskresolver/maskresolver/internal/smfake"
@@ -235,7 +236,7 @@ func TestRefusedAssumeRoleRemembered(t *testing.T) {
 				scopes.WithRefusedTTL(5*time.Second))
 			err := open(t, r, "s").Ready(t.Context())
 			var e *scopes.Error
-			if !errors.As(err, &e) || e.Code != scopes.CodeUnavailable || e.STSCode != tt.wantSTSCode || e.Remembered {
+			if !errors.As(err, &e) || e.Code != answer.ScopeUnavailable || e.STSCode != tt.wantSTSCode || e.Remembered {
 				t.Fatalf("Ready = %#v, want ScopeUnavailable %s", err, tt.wantSTSCode)
 			}
 			msg := err.Error()
@@ -308,7 +309,7 @@ func TestThrottled(t *testing.T) {
 	}
 	err = open(t, r, "b").Ready(t.Context())
 	var e *scopes.Error
-	if !errors.As(err, &e) || e.Code != scopes.CodeThrottled || e.STSCode != "Throttling" || !strings.Contains(err.Error(), roleB) {
+	if !errors.As(err, &e) || e.Code != answer.Throttled || e.STSCode != "Throttling" || !strings.Contains(err.Error(), roleB) {
 		t.Fatalf("Ready = %v, want Throttled", err)
 	}
 	if n := f.assumeCalls(); n != 3 || r.AssumeRoleCalls() != 1 {
@@ -341,7 +342,7 @@ func TestThrottledUntilDeadline(t *testing.T) {
 	defer cancel()
 	err = open(t, r, "b").Ready(ctx)
 	var e *scopes.Error
-	if !errors.As(err, &e) || e.Code != scopes.CodeThrottled || e.STSCode != "Throttling" {
+	if !errors.As(err, &e) || e.Code != answer.Throttled || e.STSCode != "Throttling" {
 		t.Fatalf("Ready = %v, want Throttled", err)
 	}
 	// The call goes on, and succeeds once STS stops throttling.
@@ -370,7 +371,7 @@ func TestTimeout(t *testing.T) {
 	begin := time.Now()
 	err := open(t, r, "b").Ready(ctx)
 	var e *scopes.Error
-	if !errors.As(err, &e) || e.Code != scopes.CodeTimeout || !strings.Contains(err.Error(), roleB) {
+	if !errors.As(err, &e) || e.Code != answer.Timeout || !strings.Contains(err.Error(), roleB) {
 		t.Fatalf("Ready = %v, want Timeout", err)
 	}
 	if d := time.Since(begin); d > 700*time.Millisecond {
