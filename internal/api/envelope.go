@@ -3,8 +3,8 @@ package api
 import (
 	"strconv"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/jsonlex"
-	"github.com/maskresolver/maskresolver/internal/resolve"
 )
 
 // The proxy response object's text around the status and the body, as
@@ -16,8 +16,8 @@ const (
 	envelopeEnd     = `"}`
 )
 
-// envelopeLen is the length of shape's output for a without its body.
-func envelopeLen(src source, a answer) int {
+// envelopeLen is the length of envelop's output for a without its body.
+func envelopeLen(src source, a response) int {
 	if src == direct {
 		return 0
 	}
@@ -28,30 +28,30 @@ func envelopeLen(src source, a answer) int {
 	return n
 }
 
-// shapedLen is the exact length of shape's output for a.
-func shapedLen(src source, a answer) int {
+// envelopedLen is the exact length of envelop's output for a.
+func envelopedLen(src source, a response) int {
 	if src == direct {
 		return len(a.body)
 	}
 	return envelopeLen(src, a) + jsonlex.EscapedLen(a.body)
 }
 
-// bounded replaces an answer that would exceed max once shaped for src
+// limitResponse replaces a response that would exceed max once shaped for src
 // with the request-level ResponseTooLarge. The resolver has already
 // refused answers whose text alone is too long; this catches the escapes
 // the envelope adds, so the function never returns more than Lambda
 // accepts.
-func bounded(src source, a answer, max int) (answer, bool) {
+func limitResponse(src source, a response, max int) (response, bool) {
 	// A body's text is JSON, so its escapes at most double it (\" and
 	// \\; it holds no raw control character): only a body over half the
 	// limit needs counting.
 	if envelopeLen(src, a)+2*len(a.body) <= max {
 		return a, false
 	}
-	n := shapedLen(src, a)
+	n := envelopedLen(src, a)
 	if n <= max {
 		return a, false
 	}
-	return errorAnswer(resolve.CodeResponseTooLarge, "the answer would be "+strconv.Itoa(n)+
+	return errorResponse(answer.ResponseTooLarge, "the response would be "+strconv.Itoa(n)+
 		" bytes with its envelope, more than "+strconv.Itoa(max)+" (MAX_RESPONSE_BYTES)"), true
 }

@@ -6,10 +6,10 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/maskresolver/maskresolver/internal/resolve"
+	"github.com/maskresolver/maskresolver/internal/answer"
 )
 
-// shapedLen is the shaped answer's exact length whatever the body holds
+// envelopedLen is the shaped answer's exact length whatever the body holds
 // (escapes, control characters, U+2028, bytes that are not UTF-8, the
 // 405's extra header), and the envelope decodes to the status, headers
 // and body.
@@ -28,13 +28,10 @@ func TestWireLenBoundsShape(t *testing.T) {
 	for _, src := range []source{httpAPI, restAPI, direct} {
 		for _, b := range bodies {
 			for _, allow := range []bool{false, true} {
-				out, err := shape(src, answer{status: 422, body: []byte(b), allow: allow})
-				if err != nil {
-					t.Fatal(err)
-				}
-				a := answer{status: 422, body: []byte(b), allow: allow}
-				if w := shapedLen(src, a); len(out) != w {
-					t.Errorf("%v body %q: shaped %d bytes, shapedLen %d", src, b, len(out), w)
+				out := envelop(src, response{status: 422, body: []byte(b), allow: allow})
+				a := response{status: 422, body: []byte(b), allow: allow}
+				if w := envelopedLen(src, a); len(out) != w {
+					t.Errorf("%v body %q: shaped %d bytes, envelopedLen %d", src, b, len(out), w)
 				}
 				if src == direct {
 					continue
@@ -58,21 +55,21 @@ func TestWireLenBoundsShape(t *testing.T) {
 	}
 }
 
-// An answer whose text fits but whose escapes in the envelope do not is
+// A response whose text fits but whose escapes in the envelope do not is
 // replaced by ResponseTooLarge; a direct invocation, which has no
 // envelope, keeps it.
 func TestBoundedAnswer(t *testing.T) {
 	t.Parallel()
 	body := []byte(`{"connection":{"x":"` + strings.Repeat("<", 1000) + `"}}`)
-	a := answer{status: 200, body: body}
-	if _, refused := bounded(direct, a, 1100); refused {
-		t.Error("a direct answer of 1,021 bytes refused under 1,100")
+	a := response{status: 200, body: body}
+	if _, refused := limitResponse(direct, a, 1100); refused {
+		t.Error("a direct response of 1,021 bytes refused under 1,100")
 	}
-	got, refused := bounded(httpAPI, a, 1100)
+	got, refused := limitResponse(httpAPI, a, 1100)
 	if !refused || got.status != 422 || !strings.Contains(string(got.body), `"ResponseTooLarge"`) || !utf8.Valid(got.body) {
-		t.Errorf("escaped answer of ~6 KB under 1,100: refused=%v %d %s", refused, got.status, got.body)
+		t.Errorf("escaped response of ~6 KB under 1,100: refused=%v %d %s", refused, got.status, got.body)
 	}
-	if got.status != status(resolve.CodeResponseTooLarge) {
+	if got.status != answer.Status(answer.ResponseTooLarge) {
 		t.Errorf("status %d", got.status)
 	}
 }

@@ -72,11 +72,9 @@ func (ev *event) request() (request, []byte, bool) {
 // the whole event is read. Text that is not JSON is an *eventSyntaxError
 // and nothing else is decoded.
 //
-// One difference is on purpose: a body that is not a string is a type
-// error like any other. The encoding/json decoding stopped there (the
-// body's own decoder returned an error), so members after it — a version
-// or an httpMethod — were not seen and the 400 answer took the direct
-// shape; now it takes the shape of the event the members say it is.
+// A body that is not a string is a type error like any other: decoding
+// goes on, so the members after it (a version, an httpMethod) are still
+// read and the 400 takes the shape of the event they say it is.
 //
 // Unlike encoding/json it does not check the rest of the event before
 // decoding it, nor scan the body string twice: the body is most of a

@@ -20,6 +20,7 @@ import (
 	"github.com/maskresolver/maskresolver/internal/resolve"
 	"github.com/maskresolver/maskresolver/internal/secrets"
 	"github.com/maskresolver/maskresolver/internal/smfake"
+	"github.com/maskresolver/maskresolver/internal/telemetry"
 )
 
 // The canary secrets of the fault tests. Each value is a distinctive string
@@ -100,7 +101,7 @@ func newFaultRig(t *testing.T) *faultRig {
 		})
 	}
 	logs := &lambdatest.Buffer{}
-	logger := slog.New(api.NewLogHandler(logs, slog.LevelDebug, ""))
+	logger := slog.New(telemetry.NewLogHandler(logs, slog.LevelDebug, ""))
 	store, err := secrets.New(cfg, secrets.WithLogger(logger))
 	if err != nil {
 		t.Fatal(err)
@@ -222,35 +223,35 @@ func TestFaults(t *testing.T) {
 			calls:  map[string]int{batch: maxAttempts},
 		},
 		{
-			name:   "truncated answer",
+			name:   "truncated response",
 			arns:   []string{alphaARN},
 			faults: []smfake.Fault{{Op: get, Truncate: true}},
 			status: 502, codes: map[string]string{alphaARN: "UpstreamError"}, calls: map[string]int{get: -1},
 		},
 		{
-			// An answer cut off mid-body is transport trouble, like a reset:
+			// A reply cut off mid-body is transport trouble, like a reset:
 			// GetSecretValue is a read, and one more attempt heals it.
-			name:   "truncated answer once",
+			name:   "truncated response once",
 			arns:   []string{alphaARN},
 			faults: []smfake.Fault{{Op: get, Truncate: true, Times: 1}},
 			status: 200, calls: map[string]int{get: 2},
 		},
 		{
-			name:   "malformed answer",
+			name:   "malformed response",
 			arns:   []string{alphaARN},
 			faults: []smfake.Fault{{Op: get, Malformed: true}},
 			status: 502, codes: map[string]string{alphaARN: "UpstreamError"}, calls: map[string]int{get: -1},
 		},
 		{
-			// A complete answer that is not JSON is not transport trouble:
+			// A complete reply that is not JSON is not transport trouble:
 			// it fails at once, unretried.
-			name:   "malformed answer once",
+			name:   "malformed response once",
 			arns:   []string{alphaARN},
 			faults: []smfake.Fault{{Op: get, Malformed: true, Times: 1}},
 			status: 502, codes: map[string]string{alphaARN: "UpstreamError"}, calls: map[string]int{get: 1},
 		},
 		{
-			name:   "batch malformed answer",
+			name:   "batch malformed response",
 			arns:   all,
 			faults: []smfake.Fault{{Op: batch, Malformed: true}},
 			status: 502,

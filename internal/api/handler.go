@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,9 +13,10 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/jsonlex"
 	"github.com/maskresolver/maskresolver/internal/resolve"
-	"github.com/maskresolver/maskresolver/internal/xtrace"
+	"github.com/maskresolver/maskresolver/internal/telemetry"
 )
 
 // Route is the one path the function answers.
@@ -24,13 +24,12 @@ const Route = "/v1/resolve"
 
 // Defaults and bounds of the handler.
 const (
-	DefaultMaxBodyBytes     = 1 << 20
-	DefaultMetricsNamespace = "maskresolver"
+	DefaultMaxBodyBytes = 1 << 20
 	// maxReadBudget keeps Secrets Manager reads well inside API Gateway's
 	// 30 s integration timeout, whatever the function's own timeout.
 	maxReadBudget = 25 * time.Second
 	// The share of the invocation's remaining time held back for writing
-	// the answer, within these bounds.
+	// the response, within these bounds.
 	minReserve = 100 * time.Millisecond
 	maxReserve = time.Second
 )
@@ -45,13 +44,13 @@ type Access func(caller, secretARN string) bool
 type Handler struct {
 	resolver     *resolve.Resolver
 	maxBodyBytes int
-	// maxResponseBytes bounds the answer, envelope included.
+	// maxResponseBytes bounds the response, envelope included.
 	maxResponseBytes int
 	access           Access
 	logger           *slog.Logger
 	namespace        string
-	// emf holds the summary line's CloudWatchMetrics lists, by shape.
-	emf [2][2][]byte
+	// recorder writes each request's summary line and its metrics.
+	recorder *telemetry.Recorder
 }
 
 // Option configures a Handler.
@@ -61,7 +60,7 @@ type Option func(*Handler)
 // counted after base64 decoding.
 func WithMaxBodyBytes(n int) Option { return func(h *Handler) { h.maxBodyBytes = n } }
 
-// WithMaxResponseBytes limits the answer, with its API Gateway envelope,
+// WithMaxResponseBytes limits the response, with its API Gateway envelope,
 // so that it stays under Lambda's 6 MB response limit (ResponseTooLarge
 // above it). Give the resolver the same limit, so that it refuses early.
 func WithMaxResponseBytes(n int) Option { return func(h *Handler) { h.maxResponseBytes = n } }
@@ -80,15 +79,15 @@ func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.logger = l 
 // New returns a Handler that resolves requests with r.
 func New(r *resolve.Resolver, opts ...Option) *Handler {
 	h := &Handler{resolver: r, maxBodyBytes: DefaultMaxBodyBytes, maxResponseBytes: resolve.DefaultMaxResponseBytes,
-		logger: slog.New(slog.DiscardHandler), namespace: DefaultMetricsNamespace}
+		logger: slog.New(slog.DiscardHandler), namespace: telemetry.DefaultNamespace}
 	for _, o := range opts {
 		o(h)
 	}
-	h.emf = emfMetrics(h.namespace)
+	h.recorder = telemetry.NewRecorder(h.logger, h.namespace)
 	return h
 }
 
-// source is where an event came from, which decides the answer's shape.
+// source is where an event came from, which decides the response's shape.
 type source int
 
 const (
@@ -112,20 +111,23 @@ type request struct {
 	cacheControl string
 }
 
-// answer is a response before it is shaped for its source.
-type answer struct {
+// response is an answer with its status and headers, before it is shaped
+// for the event's source.
+type response struct {
 	status int
 	body   []byte
-	allow  bool         // a 405 names the allowed method
-	code   resolve.Code // a request-level error's code, "" otherwise
+	allow  bool        // a 405 names the allowed method
+	code   answer.Code // a request-level error's code, "" otherwise
 }
 
-// Invoke handles one event. It returns an error only when the answer
-// cannot be encoded, which does not happen for the types used here.
+// Invoke handles one event and returns the answer shaped for the event's
+// source. Every outcome is an answer, a refusal or a recovered panic (a
+// generic 500) included: the error is always nil, and exists because
+// lambda.Handler has one.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
 	start := time.Now()
 	req := request{source: direct}
-	sum := summary{}
+	var sum telemetry.Summary
 	defer func() {
 		if p := recover(); p != nil {
 			// The panic value is not logged: it might hold data from the
@@ -135,85 +137,89 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 				kind = re.Error()
 			}
 			h.logger.ErrorContext(ctx, "recovered panic", "panic", kind, "stack", string(debug.Stack()))
-			a := errorAnswer(codeInternalError, "internal error; the detail is in the function's log")
-			sum.codes, sum.status = []resolve.Code{codeInternalError}, a.status
-			out, err = shape(req.source, a)
+			a := errorResponse(answer.InternalError, "internal error; the detail is in the function's log")
+			sum.Codes, sum.Status = []answer.Code{answer.InternalError}, a.status
+			out, err = envelop(req.source, a), nil
 		}
-		h.logSummary(ctx, req, sum, start)
+		sum.Source, sum.Route = req.source.String(), echoed(req.method+" "+req.path)
+		if req.caller != "" {
+			sum.Caller = echoed(req.caller)
+		}
+		h.recorder.Record(ctx, &sum, start)
 	}()
-	var a answer
+	var a response
 	req, a = h.parse(payload)
 	if a.status == 0 {
-		a = h.traced(ctx, req, &sum)
+		a = h.serve(ctx, req, &sum)
 	}
-	if len(sum.codes) == 0 && a.code != "" {
+	if len(sum.Codes) == 0 && a.code != "" {
 		// Refused before resolving (a route, method, size or event
-		// error): the answer's own code decided the status.
-		sum.codes = []resolve.Code{a.code}
+		// error): the response's own code decided the status.
+		sum.Codes = []answer.Code{a.code}
 	}
-	sum.status = a.status
-	return shape(req.source, a)
+	sum.Status = a.status
+	return envelop(req.source, a), nil
 }
 
-// traced routes and resolves req inside the "resolve" subsegment, which
+// serve routes and resolves req inside the "resolve" subsegment, which
 // is closed, with the summary's annotations, on every path: a panic too
 // (recorded as the 500 Invoke answers with).
-func (h *Handler) traced(ctx context.Context, req request, sum *summary) (a answer) {
-	spanCtx, end := xtrace.Start(ctx, "resolve")
+func (h *Handler) serve(ctx context.Context, req request, sum *telemetry.Summary) (a response) {
+	spanCtx, end := telemetry.Start(ctx, "resolve")
 	defer func() {
 		if p := recover(); p != nil {
-			sum.codes, sum.status = []resolve.Code{codeInternalError}, status(codeInternalError)
-			end(sum.annotations()...)
+			sum.Codes, sum.Status = []answer.Code{answer.InternalError}, answer.Status(answer.InternalError)
+			end(sum.Annotations()...)
 			panic(p)
 		}
-		end(sum.annotations()...)
+		end(sum.Annotations()...)
 	}()
 	a = h.route(spanCtx, req, sum)
-	if b, refused := bounded(req.source, a, h.maxResponseBytes); refused {
-		a, sum.codes = b, []resolve.Code{resolve.CodeResponseTooLarge}
+	if b, refused := limitResponse(req.source, a, h.maxResponseBytes); refused {
+		a, sum.Codes = b, []answer.Code{answer.ResponseTooLarge}
 	}
-	if len(sum.codes) == 0 && a.code != "" {
-		sum.codes = []resolve.Code{a.code}
+	if len(sum.Codes) == 0 && a.code != "" {
+		sum.Codes = []answer.Code{a.code}
 	}
-	sum.status = a.status
+	sum.Status = a.status
 	return a
 }
 
 // parse reads an event in one pass. API Gateway events are told from a
 // direct invocation by their requestContext; a direct event is the
 // request itself.
-func (h *Handler) parse(payload []byte) (request, answer) {
+func (h *Handler) parse(payload []byte) (request, response) {
 	if !bytes.Contains(payload, []byte(`"requestContext"`)) {
-		return h.limited(request{source: direct, method: "POST", path: Route}, payload, false)
+		return h.readBody(request{source: direct, method: "POST", path: Route}, payload, false)
 	}
 	ev, err := decodeEvent(payload)
 	var syntax *eventSyntaxError
 	switch {
 	case errors.As(err, &syntax):
-		return request{source: direct}, errorAnswer(resolve.CodeInvalidRequest, "the event is not a JSON object: "+err.Error())
+		return request{source: direct}, errorResponse(answer.InvalidRequest, "the event is not a JSON object: "+err.Error())
 	case err != nil && ev.Version == "2.0":
 		// Valid JSON with a member of the wrong type: answer in the
 		// shape of the source it claims to be.
-		return request{source: httpAPI}, errorAnswer(resolve.CodeInvalidRequest, "malformed HTTP API event: "+err.Error())
+		return request{source: httpAPI}, errorResponse(answer.InvalidRequest, "malformed HTTP API event: "+err.Error())
 	case err != nil && ev.HTTPMethod != nil:
-		return request{source: restAPI}, errorAnswer(resolve.CodeInvalidRequest, "malformed REST API event: "+err.Error())
+		return request{source: restAPI}, errorResponse(answer.InvalidRequest, "malformed REST API event: "+err.Error())
 	case err != nil:
-		return request{source: direct}, errorAnswer(resolve.CodeInvalidRequest, "malformed event: "+err.Error())
+		return request{source: direct}, errorResponse(answer.InvalidRequest, "malformed event: "+err.Error())
 	}
 	if ev.Version != "2.0" && ev.HTTPMethod == nil {
 		// Neither payload format: the request object itself, which
 		// happens to hold a member named requestContext.
-		return h.limited(request{source: direct, method: "POST", path: Route}, payload, false)
+		return h.readBody(request{source: direct, method: "POST", path: Route}, payload, false)
 	}
 	r, body, b64 := ev.request()
-	return h.limited(r, body, b64)
+	return h.readBody(r, body, b64)
 }
 
-// limited decodes a base64 body and applies MAX_BODY_BYTES, refusing an
+// readBody decodes a base64 body and applies MAX_BODY_BYTES, refusing an
 // oversized encoded body before decoding it.
-func (h *Handler) limited(r request, body []byte, b64 bool) (request, answer) {
-	tooLarge := func() answer {
-		return errorAnswer(codePayloadTooLarge, "the body is larger than "+strconv.Itoa(h.maxBodyBytes)+" bytes (MAX_BODY_BYTES)")
+func (h *Handler) readBody(r request, body []byte, b64 bool) (request, response) {
+	tooLarge := func() response {
+		return errorResponse(answer.PayloadTooLarge, "the body is larger than "+strconv.Itoa(h.maxBodyBytes)+" bytes (MAX_BODY_BYTES)")
 	}
 	if b64 {
 		if len(body) > base64.StdEncoding.EncodedLen(h.maxBodyBytes) {
@@ -222,7 +228,7 @@ func (h *Handler) limited(r request, body []byte, b64 bool) (request, answer) {
 		dec := make([]byte, base64.StdEncoding.DecodedLen(len(body)))
 		n, err := base64.StdEncoding.Decode(dec, body)
 		if err != nil {
-			return r, errorAnswer(resolve.CodeInvalidRequest, "the body is marked base64 but does not decode: "+err.Error())
+			return r, errorResponse(answer.InvalidRequest, "the body is marked base64 but does not decode: "+err.Error())
 		}
 		body = dec[:n]
 	}
@@ -230,15 +236,15 @@ func (h *Handler) limited(r request, body []byte, b64 bool) (request, answer) {
 		return r, tooLarge()
 	}
 	r.body = body
-	return r, answer{}
+	return r, response{}
 }
 
-func (h *Handler) route(ctx context.Context, r request, sum *summary) answer {
+func (h *Handler) route(ctx context.Context, r request, sum *telemetry.Summary) response {
 	if r.path != Route {
-		return errorAnswer(codeNotFound, "no route "+strconv.Quote(echoed(r.path))+"; the function answers POST "+Route)
+		return errorResponse(answer.NotFound, "no route "+strconv.Quote(echoed(r.path))+"; the function answers POST "+Route)
 	}
 	if r.method != "POST" {
-		a := errorAnswer(codeMethodNotAllowed, "method "+strconv.Quote(echoed(r.method))+" is not allowed on "+Route+"; use POST")
+		a := errorResponse(answer.MethodNotAllowed, "method "+strconv.Quote(echoed(r.method))+" is not allowed on "+Route+"; use POST")
 		a.allow = true
 		return a
 	}
@@ -248,8 +254,8 @@ func (h *Handler) route(ctx context.Context, r request, sum *summary) answer {
 	}
 	var err error
 	if p.MaxAge, p.MaxAgeSet, err = parseCacheControl(r.cacheControl); err != nil {
-		sum.codes = []resolve.Code{resolve.CodeInvalidRequest}
-		return errorAnswer(resolve.CodeInvalidRequest, err.Error())
+		sum.Codes = []answer.Code{answer.InvalidRequest}
+		return errorResponse(answer.InvalidRequest, err.Error())
 	}
 	ctx, cancel := readDeadline(ctx)
 	defer cancel()
@@ -259,16 +265,18 @@ func (h *Handler) route(ctx context.Context, r request, sum *summary) answer {
 		if !ok {
 			panic(err) // Resolve returns no other error; reaching here is a bug
 		}
-		sum.codes = []resolve.Code{re.Code}
-		return errorAnswer(re.Code, re.Message)
+		sum.Codes = []answer.Code{re.Code}
+		return errorResponse(re.Code, re.Message)
 	}
-	sum.result = res
+	sum.Resolved, sum.DryRun, sum.Masks, sum.Unique = true, res.DryRun, len(res.Masks), res.Unique
+	st := res.Stats
+	sum.Reads = telemetry.Reads{Hits: st.Hits, Misses: st.Misses, Stale: st.Stale, Calls: st.Calls, Throttles: st.Throttles, Forced: st.Forced}
 	if res.Failed > 0 {
-		sum.codes = res.Codes()
-		h.logFailures(ctx, res)
-		return answer{status: worst(sum.codes), body: res.AppendJSON(make([]byte, 0, res.Size()))}
+		sum.Codes = res.Codes()
+		h.recorder.MaskFailures(ctx, res.Masks)
+		return response{status: answer.Worst(sum.Codes), body: res.AppendJSON(make([]byte, 0, res.Cap()))}
 	}
-	return answer{status: 200, body: res.AppendJSON(make([]byte, 0, res.Size()))}
+	return response{status: 200, body: res.AppendJSON(make([]byte, 0, res.Cap()))}
 }
 
 // readDeadline bounds the reads of one request: the invocation's deadline
@@ -282,30 +290,20 @@ func readDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, budget)
 }
 
-func errorAnswer(c resolve.Code, msg string) answer {
-	b := make([]byte, 0, 64+len(msg))
-	b = append(b, `{"error":{"code":`...)
-	b = strconv.AppendQuote(b, string(c))
-	b = append(b, `,"message":`...)
-	b, _ = appendJSONString(b, msg)
-	b = append(b, "}}"...)
-	return answer{status: status(c), body: b, code: c}
+// errorResponse is the response refusing a request as a whole with c.
+func errorResponse(c answer.Code, msg string) response {
+	return response{status: answer.Status(c), body: answer.AppendError(make([]byte, 0, 64+len(msg)), c, msg), code: c}
 }
 
-func appendJSONString(dst []byte, s string) ([]byte, error) {
-	q, err := json.Marshal(s)
-	return append(dst, q...), err
-}
-
-// shape wraps an answer for the event's source: the API Gateway proxy
+// envelop wraps a response for the event's source: the API Gateway proxy
 // response object ({"statusCode", "headers", "body"}, the members both
 // payload formats read), or the bare body for a direct invocation. The
-// envelope is written by hand into one buffer of its exact size, with the
-// body escaped straight into it: no string copy of the body and no
-// reflection.
-func shape(src source, a answer) ([]byte, error) {
+// envelope is written by hand into one buffer sized from a count of the
+// body's quotes and backslashes, with the body escaped straight into it:
+// no string copy of the body and no reflection.
+func envelop(src source, a response) []byte {
 	if src == direct {
-		return a.body, nil
+		return a.body
 	}
 	// The body is JSON text: its escapes are nearly all \" and \\ (two
 	// fast counts), and append grows the buffer for the rare rest (raw
@@ -321,5 +319,5 @@ func shape(src source, a answer) ([]byte, error) {
 	// The body is only read while it is escaped, so a string view of it
 	// saves the copy a conversion would make.
 	out = jsonlex.AppendEscaped(out, unsafe.String(unsafe.SliceData(a.body), len(a.body)))
-	return append(out, envelopeEnd...), nil
+	return append(out, envelopeEnd...)
 }

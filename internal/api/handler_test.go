@@ -12,9 +12,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/api"
 	"github.com/maskresolver/maskresolver/internal/resolve"
 	"github.com/maskresolver/maskresolver/internal/secrets"
+	"github.com/maskresolver/maskresolver/internal/telemetry"
 )
 
 const (
@@ -28,6 +31,7 @@ type store struct {
 	err   *secrets.Error
 	panic bool
 	delay time.Duration
+	stats secrets.Stats
 }
 
 func (s store) Get(ctx context.Context, arns []string, _ secrets.Freshness) ([]secrets.Result, secrets.Stats) {
@@ -43,7 +47,7 @@ func (s store) Get(ctx context.Context, arns []string, _ secrets.Freshness) ([]s
 			select {
 			case <-time.After(s.delay):
 			case <-ctx.Done():
-				out[i].Err = &secrets.Error{Code: secrets.CodeTimeout, ARN: a, Err: ctx.Err()}
+				out[i].Err = &secrets.Error{Code: answer.Timeout, ARN: a, Err: ctx.Err()}
 				continue
 			}
 			fallthrough
@@ -53,11 +57,11 @@ func (s store) Get(ctx context.Context, arns []string, _ secrets.Freshness) ([]s
 			out[i].Err = s.err
 		}
 	}
-	return out, secrets.Stats{}
+	return out, s.stats
 }
 
 func handler(s store, logs *bytes.Buffer, opts ...api.Option) *api.Handler {
-	l := slog.New(api.NewLogHandler(logs, slog.LevelDebug, ""))
+	l := slog.New(telemetry.NewLogHandler(logs, slog.LevelDebug, ""))
 	return api.New(resolve.New(s), append([]api.Option{api.WithLogger(l)}, opts...)...)
 }
 
@@ -244,7 +248,7 @@ func TestDirectInvocation(t *testing.T) {
 	if string(out) != want {
 		t.Errorf("got  %s\nwant %s", out, want)
 	}
-	// A request the function understood but rejects is still an answer,
+	// A request the function understood but rejects is still a response,
 	// never a Lambda function error.
 	out, err = h.Invoke(context.Background(), []byte(`{"nope":1}`))
 	if err != nil || errorCode(t, string(out)) != "InvalidRequest" {
@@ -255,12 +259,12 @@ func TestDirectInvocation(t *testing.T) {
 func TestStatusOfFailures(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		code   secrets.Code
+		code   answer.Code
 		status int
 	}{
-		{secrets.CodeNotFound, 422}, {secrets.CodeAccessDenied, 422},
-		{secrets.CodeDecryptionFailure, 502}, {secrets.CodeUpstream, 502},
-		{secrets.CodeThrottled, 503}, {secrets.CodeTimeout, 503},
+		{answer.SecretNotFound, 422}, {answer.AccessDenied, 422},
+		{answer.DecryptionFailure, 502}, {answer.UpstreamError, 502},
+		{answer.Throttled, 503}, {answer.Timeout, 503},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.code), func(t *testing.T) {
@@ -278,7 +282,7 @@ func TestStatusOfFailures(t *testing.T) {
 func TestHighestStatusWins(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
-	h := handler(store{err: &secrets.Error{Code: secrets.CodeThrottled, ARN: arn}}, &logs)
+	h := handler(store{err: &secrets.Error{Code: answer.Throttled, ARN: arn}}, &logs)
 	body := `{"connection":["{{workato:sm:k:bad}}","` + mask + `"]}`
 	a := invoke(t, h, httpEvent("POST", "/v1/resolve", body, false))
 	if a.StatusCode != 503 {
@@ -359,7 +363,7 @@ func (canaryPanicStore) Get(context.Context, []string, secrets.Freshness) ([]sec
 func TestPanicValueNeverLogged(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
-	l := slog.New(api.NewLogHandler(&logs, slog.LevelDebug, ""))
+	l := slog.New(telemetry.NewLogHandler(&logs, slog.LevelDebug, ""))
 	h := api.New(resolve.New(canaryPanicStore{}), api.WithLogger(l))
 	a := invoke(t, h, httpEvent("POST", "/v1/resolve", reqBody, false))
 	if a.StatusCode != 500 || errorCode(t, a.Body) != "InternalError" {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/maskresolver/maskresolver/internal/api"
 	"github.com/maskresolver/maskresolver/internal/resolve"
+	"github.com/maskresolver/maskresolver/internal/telemetry"
 )
 
 // BenchmarkInvoke is the handler's own share of a warm invocation of a
@@ -39,7 +40,7 @@ func BenchmarkInvokeLarge(b *testing.B) {
 
 // benchInvoke times the handler on event, its summary line discarded.
 func benchInvoke(b *testing.B, event []byte) {
-	h := api.New(resolve.New(store{}), api.WithLogger(slog.New(api.NewLogHandler(io.Discard, slog.LevelInfo, ""))))
+	h := api.New(resolve.New(store{}), api.WithLogger(slog.New(telemetry.NewLogHandler(io.Discard, slog.LevelInfo, ""))))
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
 	b.ReportAllocs()
 	b.SetBytes(int64(len(event)))

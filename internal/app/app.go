@@ -15,7 +15,7 @@ import (
 	"github.com/maskresolver/maskresolver/internal/config"
 	"github.com/maskresolver/maskresolver/internal/resolve"
 	"github.com/maskresolver/maskresolver/internal/secrets"
-	"github.com/maskresolver/maskresolver/internal/xtrace"
+	"github.com/maskresolver/maskresolver/internal/telemetry"
 )
 
 // PrefetchBudget bounds the reads of PREFETCH_SECRETS during init, well
@@ -25,7 +25,7 @@ import (
 const PrefetchBudget = 5 * time.Second
 
 // AttemptTimeout bounds one HTTP attempt of a Secrets Manager call; a
-// BatchGetSecretValue of 20 secrets normally answers in well under a second.
+// BatchGetSecretValue of 20 secrets normally replies in well under a second.
 const AttemptTimeout = 3 * time.Second
 
 type options struct {
@@ -58,7 +58,7 @@ func New(ctx context.Context, lookup func(string) (string, bool), opts ...Option
 		}
 	}
 	format, _ := lookup("AWS_LAMBDA_LOG_FORMAT")
-	logger := slog.New(api.NewLogHandler(o.logOutput, level, format))
+	logger := slog.New(telemetry.NewLogHandler(o.logOutput, level, format))
 
 	// Each attempt is bounded on its own, so a hung connection costs one
 	// attempt and the retryer can still try again inside the request's
@@ -68,7 +68,7 @@ func New(ctx context.Context, lookup func(string) (string, bool), opts ...Option
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	if err := xtrace.Setup(&awsCfg, os.Stderr); err != nil {
+	if err := telemetry.Setup(&awsCfg, os.Stderr); err != nil {
 		return nil, err
 	}
 
@@ -117,7 +117,7 @@ func defaults() config.Defaults {
 		MaxStringBytes:     resolve.DefaultMaxStringBytes,
 		MaxSecrets:         resolve.DefaultMaxSecrets,
 		MaxResponseBytes:   resolve.DefaultMaxResponseBytes,
-		MetricsNamespace:   api.DefaultMetricsNamespace,
+		MetricsNamespace:   telemetry.DefaultNamespace,
 	}
 }
 

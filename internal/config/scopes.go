@@ -32,14 +32,35 @@ type Scope struct {
 	// Secrets are the secret ARNs the scope may resolve.
 	Secrets Patterns
 
-	externalID  string
+	// externalID is held in a closure rather than a string field: fmt
+	// prints the unexported fields of a struct that holds a Scope without
+	// calling its methods (under %s, %q or %x, even behind a pointer), and
+	// a func prints as an address.
+	externalID  sealed
 	fingerprint string
+}
+
+// sealed holds a value that fmt, slog and encoding/json cannot print.
+type sealed func() string
+
+func seal(v string) sealed {
+	if v == "" {
+		return nil
+	}
+	return func() string { return v }
+}
+
+func (f sealed) open() string {
+	if f == nil {
+		return ""
+	}
+	return f()
 }
 
 // ExternalID is the external id to pass to sts:AssumeRole, or "" for none.
 // It is a secret shared with the role's owner: pass it to STS and nowhere
 // else.
-func (s *Scope) ExternalID() string { return s.externalID }
+func (s *Scope) ExternalID() string { return s.externalID.open() }
 
 // AllowsCaller reports whether a caller may name the scope. principalARN is
 // the IAM principal of an API Gateway request; direct is true for a direct
@@ -65,7 +86,7 @@ func (s *Scope) Fingerprint() string {
 	if s.fingerprint != "" {
 		return s.fingerprint
 	}
-	return fingerprint(s.RoleARN, s.externalID)
+	return fingerprint(s.RoleARN, s.externalID.open())
 }
 
 // PartitionKey names the scope's partition of whatever is cached on its
@@ -94,7 +115,7 @@ func fingerprint(roleARN, externalID string) string {
 const redacted = "[redacted]"
 
 func (s *Scope) externalIDText() string {
-	if s.externalID == "" {
+	if s.externalID == nil {
 		return "none"
 	}
 	return redacted

@@ -177,10 +177,12 @@ func (p *scopeParser) scope() (*Scope, error) {
 					"arn:<partition>:iam::<12 digits>:role/<path/name>: " + reason)
 			}
 		case "external_id":
-			if s.externalID, err = p.str(member); err != nil {
+			id, err := p.str(member)
+			if err != nil {
 				return nil, err
 			}
-			if !validExternalID(s.externalID) {
+			s.externalID = seal(id)
+			if !validExternalID(id) {
 				return nil, p.fail("external_id must be 2-1224 characters of " +
 					"A-Z a-z 0-9 _ + = , . @ : / - (omit it for none)")
 			}
@@ -205,7 +207,7 @@ func (p *scopeParser) scope() (*Scope, error) {
 	case len(s.Secrets) == 0:
 		return nil, p.fail("secrets must hold at least one pattern")
 	}
-	s.fingerprint = fingerprint(s.RoleARN, s.externalID)
+	s.fingerprint = fingerprint(s.RoleARN, s.externalID.open())
 	return s, nil
 }
 

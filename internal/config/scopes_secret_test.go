@@ -105,8 +105,15 @@ func TestScopeHidesExternalID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A struct of another package holding a scope in unexported fields:
+	// fmt prints those field by field without calling their methods.
+	type holder struct {
+		scope *config.Scope
+		value config.Scope
+	}
 	values := map[string]any{"Scope": *s, "*Scope": s, "Scopes": ss, "Config": cfg, "*Config": &cfg,
-		"[]*Scope": []*config.Scope{s}, "map": map[string]config.Scope{"s": *s}}
+		"[]*Scope": []*config.Scope{s}, "map": map[string]config.Scope{"s": *s},
+		"holder": holder{s, *s}, "*holder": &holder{s, *s}}
 	for name, v := range values {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d", "%T"} {
 			text := fmt.Sprintf(verb, v)

@@ -5,9 +5,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/config"
 )
 
@@ -85,11 +87,19 @@ func TestConfigurationDocumentsEveryVariable(t *testing.T) {
 }
 
 // TestAPIDocumentsEveryCode keeps docs/api.md's table of codes in step with
-// the codes the function can answer.
+// internal/answer's: a row for each code, with its status and level.
 func TestAPIDocumentsEveryCode(t *testing.T) {
 	t.Parallel()
-	codes := answerCodes(t)
-	if missing := undocumented(readDoc(t, "api.md"), codes, true); len(missing) > 0 {
+	page := readDoc(t, "api.md")
+	var names []string
+	for _, r := range answer.Codes() {
+		names = append(names, string(r.Code))
+		row := regexp.MustCompile(`(?m)^\|\s*` + strconv.Itoa(r.Status) + "\\s*\\|\\s*`" + regexp.QuoteMeta(string(r.Code)) + "`\\s*\\|\\s*" + regexp.QuoteMeta(r.Level.String()) + `\s*\|`)
+		if !row.MatchString(page) {
+			t.Errorf("docs/api.md has no row | %d | `%s` | %s | (the status and level internal/answer gives it)", r.Status, r.Code, r.Level)
+		}
+	}
+	if missing := undocumented(page, names, true); len(missing) > 0 {
 		t.Errorf("docs/api.md has no table row for these error codes: %s", strings.Join(missing, ", "))
 	}
 }

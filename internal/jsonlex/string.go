@@ -5,20 +5,21 @@ import (
 	"unicode/utf8"
 )
 
-// plainASCII marks the bytes a string holds as they are, in the escaped
-// text and the decoded alike: ASCII other than a quote, a backslash or a
-// control character. Loops over strings skip runs of them with one table
-// load a byte.
-var plainASCII = func() (t [256]bool) {
+// unescapedASCII marks the ASCII bytes of the grammar's unescaped rule
+// (below): those a string holds as they are, in the escaped text and the
+// decoded alike. Loops over strings skip runs of them with one table load
+// a byte.
+var unescapedASCII = func() (t [256]bool) {
 	for c := 0x20; c < utf8.RuneSelf; c++ {
 		t[c] = c != '"' && c != '\\'
 	}
 	return t
 }()
 
-// plain is plainASCII plus every byte from 0x80 up: what a string token
-// may hold unescaped once its UTF-8 is no longer in question.
-var plain = func() (t [256]bool) {
+// unescapedByte marks every byte of the unescaped rule, 0x80 and up
+// included: what a string token may hold as it is once its UTF-8 is not
+// in question (checked apart, or already valid).
+var unescapedByte = func() (t [256]bool) {
 	for c := 0x20; c < 256; c++ {
 		t[c] = c != '"' && c != '\\'
 	}
@@ -45,7 +46,7 @@ const (
 //	escape    = '\' ( '"' / '\' / '/' / 'b' / 'f' / 'n' / 'r' / 't' / 'u' 4HEXDIG )
 //	unescaped = %x20-21 / %x23-5B / %x5D-FF
 func ScanString(b []byte, i int) (end int, f Flags, p Problem) {
-	table := &plainASCII
+	table := &unescapedASCII
 	i++
 	for {
 		for i < len(b) && table[b[i]] {
@@ -79,7 +80,7 @@ func ScanString(b []byte, i int) (end int, f Flags, p Problem) {
 			// The first byte of 0x80 or above: the rest of the token is
 			// skipped with the table that takes them too.
 			f |= NonASCII
-			table = &plain
+			table = &unescapedByte
 			i++
 		}
 	}
@@ -177,7 +178,7 @@ const hexDigits = "0123456789abcdef"
 func AppendEscaped(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
-		for i < len(s) && plainASCII[s[i]] {
+		for i < len(s) && unescapedASCII[s[i]] {
 			i++
 		}
 		if i >= len(s) {
@@ -227,7 +228,7 @@ func EscapedLen(b []byte) int {
 	n := 0
 	for i := 0; i < len(b); {
 		j := i
-		for j < len(b) && plainASCII[b[j]] {
+		for j < len(b) && unescapedASCII[b[j]] {
 			j++
 		}
 		n += j - i

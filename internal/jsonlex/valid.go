@@ -15,7 +15,7 @@ import (
 // starts at b[i].
 func SkipValidString(b []byte, i int) int {
 	for i++; ; i += 2 { // past a backslash and the byte it escapes
-		for plain[b[i]] {
+		for unescapedByte[b[i]] {
 			i++
 		}
 		if b[i] == '"' {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/resolve"
 	"github.com/maskresolver/maskresolver/internal/secrets"
 )
@@ -26,7 +27,7 @@ func TestReturnedSecretMustBeAllowed(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := string(res.AppendJSON(nil))
-	if res.Failed != 1 || res.Masks[0].Code != resolve.CodeSecretNotAllowed || strings.Contains(out, "other-tenant-value") {
+	if res.Failed != 1 || res.Masks[0].Code != answer.SecretNotAllowed || strings.Contains(out, "other-tenant-value") {
 		t.Errorf("failed %d, first code %q: %s", res.Failed, res.Masks[0].Code, out)
 	}
 }

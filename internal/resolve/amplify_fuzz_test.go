@@ -44,7 +44,7 @@ func FuzzAmplification(f *testing.F) {
 		res, err := r.Resolve(t.Context(), body, resolve.Params{})
 		var out []byte
 		if err == nil {
-			out = res.AppendJSON(make([]byte, 0, res.Size()))
+			out = res.AppendJSON(make([]byte, 0, res.Cap()))
 		}
 		runtime.ReadMemStats(&after)
 

@@ -62,7 +62,7 @@ func benchResolve(b *testing.B, size, masks, nSecrets int) {
 			if err != nil || res.Failed > 0 {
 				b.Fatal(err, res.Failed)
 			}
-			_ = res.AppendJSON(make([]byte, 0, res.Size()))
+			_ = res.AppendJSON(make([]byte, 0, res.Cap()))
 		}
 	})
 	// The baseline: what a generic tree costs, decoding into any and

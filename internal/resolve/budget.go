@@ -3,6 +3,7 @@ package resolve
 import (
 	"fmt"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/mask"
 )
 
@@ -11,43 +12,10 @@ import (
 // included, with 4 KiB to spare for the envelope's own members.
 const DefaultMaxResponseBytes = 6<<20 - 4<<10
 
-// CodeResponseTooLarge refuses a request whose answer would exceed
-// MAX_RESPONSE_BYTES.
-const CodeResponseTooLarge Code = "ResponseTooLarge"
-
-// The answer's own text around the strings of an entry of masks, as
-// AppendJSON writes them: enough to bound an entry's length from below.
-const (
-	resolvedEntryLen = len(`{"path":"","key":"","secret_arn":"","status":"resolved"},`)
-	failedEntryLen   = len(`{"path":"","key":"","secret_arn":"","code":"","message":""},`)
-	answerLen        = len(`{"connection":,"masks":[]}`)
-)
-
 // tooLarge is the request-level refusal of an answer of at least n bytes.
 func (r *Resolver) tooLarge(n int, what string) *RequestError {
-	return &RequestError{Code: CodeResponseTooLarge, Message: fmt.Sprintf(
+	return &RequestError{Code: answer.ResponseTooLarge, Message: fmt.Sprintf(
 		"%s would make an answer of at least %d bytes, more than %d (MAX_RESPONSE_BYTES)", what, n, r.maxResponseBytes)}
-}
-
-// entriesLen bounds from below the length of the masks list an answer
-// must carry, before any read: when a mask has already failed, the error
-// answer lists at least the masks that failed; otherwise a successful
-// answer lists every mask. Each entry repeats its string's path, which is
-// how a small request could ask for a huge answer.
-func entriesLen(masks []MaskResult) int {
-	failed, all := 0, 0
-	for i := range masks {
-		m := &masks[i]
-		n := len(m.Path) + len(m.Key) + len(m.ARN)
-		all += n + resolvedEntryLen
-		if m.Code != "" {
-			failed += n + len(m.Code) + len(m.Message) + failedEntryLen
-		}
-	}
-	if failed > 0 {
-		return failed
-	}
-	return all
 }
 
 // answerLenBound bounds from below the length of the answer once every
@@ -56,9 +24,9 @@ func entriesLen(masks []MaskResult) int {
 // entry.
 func answerLenBound(res *Result, conn []byte, holders []holder, matches []mask.Match, values []string) int {
 	if res.Failed > 0 {
-		return entriesLen(res.Masks)
+		return answer.EntriesLen(res.Masks)
 	}
-	n := answerLen + len(conn) + entriesLen(res.Masks)
+	n := answer.ResolvedFrameLen + len(conn) + answer.EntriesLen(res.Masks)
 	if res.DryRun {
 		return n
 	}

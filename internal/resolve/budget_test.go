@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/resolve"
 	"github.com/maskresolver/maskresolver/internal/secrets"
 )
@@ -56,7 +57,7 @@ func TestResponseBudget(t *testing.T) {
 			res, err := r.Resolve(t.Context(), req, resolve.Params{})
 			var re *resolve.RequestError
 			switch {
-			case tt.refused && (!errors.As(err, &re) || re.Code != resolve.CodeResponseTooLarge):
+			case tt.refused && (!errors.As(err, &re) || re.Code != answer.ResponseTooLarge):
 				t.Fatalf("got %v, want ResponseTooLarge", err)
 			case tt.refused && !strings.Contains(re.Message, "MAX_RESPONSE_BYTES"):
 				t.Errorf("message %q does not name the setting", re.Message)

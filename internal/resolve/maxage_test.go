@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/resolve"
 	"github.com/maskresolver/maskresolver/internal/secrets"
 )
@@ -14,7 +15,7 @@ import (
 // TestMaxAge: the request's max_age member, a non-negative integer of
 // seconds, and the Cache-Control header's max-age reach the store as the
 // smaller of the two; any other value is 400 InvalidRequest before any
-// read (SPEC §8).
+// read (docs/api.md, "Freshness").
 func TestMaxAge(t *testing.T) {
 	t.Parallel()
 	conn := `{"a":"` + m("username", jiraARN) + `"}`
@@ -56,7 +57,7 @@ func TestMaxAge(t *testing.T) {
 			res, err := resolve.New(st).Resolve(t.Context(), []byte(`{"connection":`+conn+tt.extra+`}`), p)
 			if tt.bad != "" {
 				var re *resolve.RequestError
-				if !errors.As(err, &re) || re.Code != resolve.CodeInvalidRequest || !strings.Contains(re.Message, tt.bad) {
+				if !errors.As(err, &re) || re.Code != answer.InvalidRequest || !strings.Contains(re.Message, tt.bad) {
 					t.Fatalf("got %v, want InvalidRequest about %s", err, tt.bad)
 				}
 				if len(st.asked) != 0 {

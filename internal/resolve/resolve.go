@@ -9,33 +9,16 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/jsonlex"
 	"github.com/maskresolver/maskresolver/internal/mask"
 	"github.com/maskresolver/maskresolver/internal/secrets"
-	"github.com/maskresolver/maskresolver/internal/xtrace"
-)
-
-// Code names why a mask or a request failed, as in the HTTP contract.
-type Code string
-
-// Per-mask codes decided here; the codes of failed reads come from
-// secrets.Code.
-const (
-	CodeInvalidMask       Code = "InvalidMask"
-	CodeSecretNotAllowed  Code = "SecretNotAllowed"
-	CodeSecretNotKeyValue Code = "SecretNotKeyValue"
-	CodeKeyNotFound       Code = "KeyNotFound"
-)
-
-// Request-level codes: decided before any secret is read.
-const (
-	CodeInvalidRequest Code = "InvalidRequest"
-	CodeTooManyMasks   Code = "TooManyMasks"
+	"github.com/maskresolver/maskresolver/internal/telemetry"
 )
 
 // RequestError rejects a whole request before any secret is read.
 type RequestError struct {
-	Code    Code
+	Code    answer.Code
 	Message string
 }
 
@@ -113,23 +96,14 @@ type Params struct {
 	Allow Allow
 	// MaxAge, when MaxAgeSet, is the max-age of the request's
 	// Cache-Control header (no-cache is 0); the smaller of it and the
-	// body's max_age applies (SPEC §8).
+	// body's max_age applies (docs/api.md, "Freshness").
 	MaxAge    time.Duration
 	MaxAgeSet bool
 }
 
-// MaskResult is the outcome for one mask, in payload order.
-type MaskResult struct {
-	Path string // RFC 6901 pointer to the string that held the mask
-	Key  string
-	ARN  string // as written in the mask; empty for an invalid mask
-	// VersionID is the VersionId of the value used, on resolved and
-	// verified masks.
-	VersionID string
-	// Code is empty when the mask resolved (or verified, on a dry run).
-	Code    Code
-	Message string
-}
+// MaskResult is the outcome for one mask, in payload order: the entry the
+// answer lists for it.
+type MaskResult = answer.Mask
 
 // Result is the outcome of a request that was understood.
 type Result struct {
@@ -152,15 +126,15 @@ type Result struct {
 func (r *Resolver) Resolve(ctx context.Context, body []byte, p Params) (*Result, error) {
 	allow := p.Allow
 	sc := scanner{buf: body, maxDepth: r.maxDepth, maxMasks: r.maxMasks, maxString: r.maxStringBytes}
-	_, endParse := xtrace.Start(ctx, "parse")
+	_, endParse := telemetry.Start(ctx, "parse")
 	connStart, connEnd, dryRun, err := sc.request()
 	endParse("masks", len(sc.matches), "bytes", len(body))
 	if err != nil {
 		var tm *tooManyMasks
 		if errors.As(err, &tm) {
-			return nil, &RequestError{Code: CodeTooManyMasks, Message: tm.Error()}
+			return nil, &RequestError{Code: answer.TooManyMasks, Message: tm.Error()}
 		}
-		return nil, &RequestError{Code: CodeInvalidRequest, Message: err.Error()}
+		return nil, &RequestError{Code: answer.InvalidRequest, Message: err.Error()}
 	}
 	res := &Result{DryRun: dryRun, Masks: make([]MaskResult, len(sc.matches))}
 	if sc.maxAgeSet {
@@ -181,7 +155,7 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, p Params) (*Result,
 			mr.Path = h.path
 			slot[i] = -1
 			if m.Err != nil {
-				mr.Code, mr.Message = CodeInvalidMask, m.Err.Error()
+				mr.Code, mr.Message = answer.InvalidMask, m.Err.Error()
 				continue
 			}
 			mr.Key = m.Mask.Key
@@ -189,7 +163,7 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, p Params) (*Result,
 			// taken as a substring so no mask costs an allocation here.
 			mr.ARN = h.value[m.Start+len(mask.Prefix)+len(m.Mask.Key)+1 : m.End-2]
 			if allow != nil && !allow(mr.ARN) {
-				mr.Code, mr.Message = CodeSecretNotAllowed, "the secret is outside the secrets this caller may resolve (SECRET_ARN_ALLOWLIST, CALLER_RULES)"
+				mr.Code, mr.Message = answer.SecretNotAllowed, "the secret is outside the secrets this caller may resolve (SECRET_ARN_ALLOWLIST, CALLER_RULES)"
 				continue
 			}
 			j, ok := index[mr.ARN]
@@ -203,11 +177,11 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, p Params) (*Result,
 	}
 	res.Unique = len(arns)
 	if len(arns) > r.maxSecrets {
-		return nil, &RequestError{Code: CodeTooManyMasks, Message: fmt.Sprintf(
+		return nil, &RequestError{Code: answer.TooManyMasks, Message: fmt.Sprintf(
 			"the masks name %d distinct secrets, more than %d (MAX_SECRETS)", len(arns), r.maxSecrets)}
 	}
 
-	if n := entriesLen(res.Masks); n > r.maxResponseBytes {
+	if n := answer.EntriesLen(res.Masks); n > r.maxResponseBytes {
 		return nil, r.tooLarge(n, "listing the masks")
 	}
 
@@ -215,7 +189,7 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, p Params) (*Result,
 	if len(arns) > 0 {
 		got, res.Stats = r.store.Get(ctx, arns, res.MaxAge)
 	}
-	// The ARN as written was allowed; the secret Secrets Manager answered
+	// The ARN as written was allowed; the secret Secrets Manager replied
 	// with must be too. A partial ARN whose name happens to end in "-" and
 	// six characters can name a different secret than the pattern meant.
 	refused := make([]bool, len(got))
@@ -228,13 +202,13 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, p Params) (*Result,
 		if i%lookupCheckEvery == 0 && ctx.Err() != nil && mr.Code == "" {
 			// Lookups are linear in the secrets' size, but a request of
 			// many masks must still not run past its deadline.
-			mr.Code, mr.Message = Code(secrets.CodeTimeout), "the request's deadline passed before this mask was looked up"
+			mr.Code, mr.Message = answer.Timeout, "the request's deadline passed before this mask was looked up"
 		}
 		switch {
 		case mr.Code != "":
 		case slot[i] < 0:
 		case refused[slot[i]]:
-			mr.Code, mr.Message = CodeSecretNotAllowed, "Secrets Manager answered with a secret outside the secrets this caller may resolve"
+			mr.Code, mr.Message = answer.SecretNotAllowed, "Secrets Manager answered with a secret outside the secrets this caller may resolve"
 		default:
 			values[i], mr.Code, mr.Message = lookup(got[slot[i]], mr.Key)
 			if mr.Code == "" {
@@ -257,26 +231,26 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, p Params) (*Result,
 	case dryRun || len(sc.holders) == 0:
 		res.connection = body[connStart:connEnd]
 	default:
-		_, endSub := xtrace.Start(ctx, "substitute")
+		_, endSub := telemetry.Start(ctx, "substitute")
 		res.connection = rewrite(body[connStart:connEnd], connStart, sc.holders, sc.matches, values)
 		endSub("strings", len(sc.holders))
 	}
 	return res, nil
 }
 
-func lookup(r secrets.Result, key string) (value string, code Code, msg string) {
+func lookup(r secrets.Result, key string) (value string, code answer.Code, msg string) {
 	if r.Err != nil {
-		return "", Code(r.Err.Code), r.Err.Message()
+		return "", r.Err.Code, r.Err.Message()
 	}
 	switch r.Secret.Kind {
 	case secrets.Binary:
-		return "", CodeSecretNotKeyValue, "the secret is binary (SecretBinary), not a JSON object of key/value pairs"
+		return "", answer.SecretNotKeyValue, "the secret is binary (SecretBinary), not a JSON object of key/value pairs"
 	case secrets.NotObject:
-		return "", CodeSecretNotKeyValue, "the secret's SecretString is not a JSON object of key/value pairs"
+		return "", answer.SecretNotKeyValue, "the secret's SecretString is not a JSON object of key/value pairs"
 	}
 	v, ok := r.Secret.Lookup(key)
 	if !ok {
-		return "", CodeKeyNotFound, fmt.Sprintf("the secret has no key %s", strconv.Quote(key))
+		return "", answer.KeyNotFound, fmt.Sprintf("the secret has no key %s", strconv.Quote(key))
 	}
 	return v, "", ""
 }
@@ -442,8 +416,8 @@ func truncQuote(b []byte) string {
 }
 
 // Codes lists the distinct codes of the failed masks, in first-seen order.
-func (r *Result) Codes() []Code {
-	var codes []Code
+func (r *Result) Codes() []answer.Code {
+	var codes []answer.Code
 	for i := range r.Masks {
 		c := r.Masks[i].Code
 		if c != "" && !slices.Contains(codes, c) {

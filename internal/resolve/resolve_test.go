@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/resolve"
 	"github.com/maskresolver/maskresolver/internal/secrets"
 )
@@ -39,8 +40,8 @@ func newMemStore() *memStore {
 			textARN: secrets.NewSecret(textARN, "not json at all"),
 		},
 		errs: map[string]*secrets.Error{
-			goneARN: {Code: secrets.CodeNotFound, ARN: goneARN},
-			slowARN: {Code: secrets.CodeThrottled, ARN: slowARN, Transient: true},
+			goneARN: {Code: answer.SecretNotFound, ARN: goneARN},
+			slowARN: {Code: answer.Throttled, ARN: slowARN, Transient: true},
 		},
 	}
 }
@@ -60,7 +61,7 @@ func (s *memStore) Get(_ context.Context, arns []string, f secrets.Freshness) ([
 			out[i].Secret = sec
 			continue
 		}
-		out[i].Err = &secrets.Error{Code: secrets.CodeNotFound, ARN: a}
+		out[i].Err = &secrets.Error{Code: answer.SecretNotFound, ARN: a}
 	}
 	return out, secrets.Stats{Misses: len(arns), Calls: len(arns)}
 }
@@ -241,26 +242,26 @@ func TestResolveRequestErrors(t *testing.T) {
 	deep := strings.Repeat("[", 65) + strings.Repeat("]", 65)
 	tests := []struct {
 		name, body string
-		code       resolve.Code
+		code       answer.Code
 	}{
-		{"empty", ``, resolve.CodeInvalidRequest},
-		{"not an object", `[1]`, resolve.CodeInvalidRequest},
-		{"no connection", `{"dry_run":true}`, resolve.CodeInvalidRequest},
-		{"unknown field", `{"connection":{},"extra":1}`, resolve.CodeInvalidRequest},
-		{"duplicate connection", `{"connection":{},"connection":{}}`, resolve.CodeInvalidRequest},
-		{"dry_run not a bool", `{"connection":{},"dry_run":"yes"}`, resolve.CodeInvalidRequest},
-		{"trailing data", `{"connection":{}} {}`, resolve.CodeInvalidRequest},
-		{"trailing comma", `{"connection":{"a":1,}}`, resolve.CodeInvalidRequest},
-		{"bad number", `{"connection":01}`, resolve.CodeInvalidRequest},
-		{"bad number exp", `{"connection":1e}`, resolve.CodeInvalidRequest},
-		{"bad literal", `{"connection":tru}`, resolve.CodeInvalidRequest},
-		{"control char", "{\"connection\":\"a\x01\"}", resolve.CodeInvalidRequest},
-		{"invalid utf-8", "{\"connection\":\"\xff\"}", resolve.CodeInvalidRequest},
-		{"bad escape", `{"connection":"\x"}`, resolve.CodeInvalidRequest},
-		{"bad unicode escape", `{"connection":"\u12"}`, resolve.CodeInvalidRequest},
-		{"unterminated", `{"connection":"abc`, resolve.CodeInvalidRequest},
-		{"too deep", `{"connection":` + deep + `}`, resolve.CodeInvalidRequest},
-		{"too many masks", `{"connection":["` + m("a", jiraARN) + `","` + m("b", jiraARN) + `","` + m("c", jiraARN) + `"]}`, resolve.CodeTooManyMasks},
+		{"empty", ``, answer.InvalidRequest},
+		{"not an object", `[1]`, answer.InvalidRequest},
+		{"no connection", `{"dry_run":true}`, answer.InvalidRequest},
+		{"unknown field", `{"connection":{},"extra":1}`, answer.InvalidRequest},
+		{"duplicate connection", `{"connection":{},"connection":{}}`, answer.InvalidRequest},
+		{"dry_run not a bool", `{"connection":{},"dry_run":"yes"}`, answer.InvalidRequest},
+		{"trailing data", `{"connection":{}} {}`, answer.InvalidRequest},
+		{"trailing comma", `{"connection":{"a":1,}}`, answer.InvalidRequest},
+		{"bad number", `{"connection":01}`, answer.InvalidRequest},
+		{"bad number exp", `{"connection":1e}`, answer.InvalidRequest},
+		{"bad literal", `{"connection":tru}`, answer.InvalidRequest},
+		{"control char", "{\"connection\":\"a\x01\"}", answer.InvalidRequest},
+		{"invalid utf-8", "{\"connection\":\"\xff\"}", answer.InvalidRequest},
+		{"bad escape", `{"connection":"\x"}`, answer.InvalidRequest},
+		{"bad unicode escape", `{"connection":"\u12"}`, answer.InvalidRequest},
+		{"unterminated", `{"connection":"abc`, answer.InvalidRequest},
+		{"too deep", `{"connection":` + deep + `}`, answer.InvalidRequest},
+		{"too many masks", `{"connection":["` + m("a", jiraARN) + `","` + m("b", jiraARN) + `","` + m("c", jiraARN) + `"]}`, answer.TooManyMasks},
 	}
 	r := resolve.New(newMemStore(), resolve.WithMaxMasks(2))
 	for _, tt := range tests {

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
+
+	"github.com/maskresolver/maskresolver/internal/answer"
 )
 
 // maxBatch is BatchGetSecretValue's limit of secret ids a call.
@@ -118,7 +120,7 @@ func (v *View) fetchBatch(ctx context.Context, client API, region string, ids []
 	}
 	for k, id := range ids {
 		if !answered[k] {
-			done(k, Result{Err: &Error{Code: CodeUpstream, ARN: id, Transient: true,
+			done(k, Result{Err: &Error{Code: answer.UpstreamError, ARN: id, Transient: true,
 				Err: errors.New("BatchGetSecretValue answered neither a value nor an error for this secret")}})
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
@@ -86,9 +87,9 @@ func TestBatchErrorsMapBack(t *testing.T) {
 	f.sm.Inject(smfake.Fault{Op: "BatchGetSecretValue", SecretID: arns[2], Code: "AccessDeniedException"})
 	ids := []string{arns[0], arns[1], arns[2], partial, deleted, missing}
 	res, _ := f.store.Get(t.Context(), ids, Freshness{})
-	want := []Code{"", CodeDecryptionFailure, CodeAccessDenied, "", CodeNotFound, CodeNotFound}
+	want := []answer.Code{"", answer.DecryptionFailure, answer.AccessDenied, "", answer.SecretNotFound, answer.SecretNotFound}
 	for i, r := range res {
-		var got Code
+		var got answer.Code
 		if r.Err != nil {
 			got = r.Err.Code
 		}
@@ -175,7 +176,7 @@ func TestBatchWholeCallUnavailable(t *testing.T) {
 	f.sm.Inject(smfake.Fault{Op: "BatchGetSecretValue", Code: "InternalServiceError"})
 	res, _ := f.store.Get(t.Context(), arns, Freshness{})
 	for i, r := range res {
-		if r.Err == nil || r.Err.Code != CodeUpstream || !r.Err.Transient {
+		if r.Err == nil || r.Err.Code != answer.UpstreamError || !r.Err.Transient {
 			t.Errorf("%s: %+v, want a transient UpstreamError", arns[i], r.Err)
 		}
 	}

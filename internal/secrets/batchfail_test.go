@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
@@ -23,10 +24,10 @@ func TestBatchErrorEntryNamesOnlyItsID(t *testing.T) {
 	f.sm.Inject(smfake.Fault{Op: "BatchGetSecretValue", SecretID: real, Code: "InternalServiceError"})
 
 	res, _ := f.store.Get(t.Context(), []string{madeUp, real}, forced)
-	if e := res[0].Err; e == nil || e.Code != CodeNotFound {
+	if e := res[0].Err; e == nil || e.Code != answer.SecretNotFound {
 		t.Errorf("made-up id: %+v, want SecretNotFound", res[0])
 	}
-	if e := res[1].Err; e == nil || e.Code != CodeUpstream || !e.Transient {
+	if e := res[1].Err; e == nil || e.Code != answer.UpstreamError || !e.Transient {
 		t.Errorf("real id: %+v, want its own transient UpstreamError", res[1])
 	}
 	if f.sm.Calls("BatchGetSecretValue") != 1 {
@@ -76,9 +77,9 @@ func TestBatchWholeCallClientError(t *testing.T) {
 
 			ids := []string{arns[0], arns[1], deleted, missing}
 			res, st := f.store.Get(t.Context(), ids, forced)
-			want := []Code{"", "", CodeNotFound, CodeNotFound}
+			want := []answer.Code{"", "", answer.SecretNotFound, answer.SecretNotFound}
 			for i, r := range res {
-				var got Code
+				var got answer.Code
 				if r.Err != nil {
 					got = r.Err.Code
 				}

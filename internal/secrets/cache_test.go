@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
@@ -136,12 +138,12 @@ func TestStoreNotFoundCached(t *testing.T) {
 	f.store.Get(t.Context(), real, Freshness{})
 	f.sm.ResetCalls()
 	res, st := f.store.Get(t.Context(), madeUp, Freshness{})
-	if res[0].Err == nil || res[0].Err.Code != CodeNotFound || st.Calls != 5 {
+	if res[0].Err == nil || res[0].Err.Code != answer.SecretNotFound || st.Calls != 5 {
 		t.Fatalf("made-up ARNs: %+v, %+v; want SecretNotFound in 5 batch calls", res[0], st)
 	}
 	f.clock.Add(4 * time.Second)
 	res, st = f.store.Get(t.Context(), madeUp, Freshness{})
-	if res[99].Err == nil || res[99].Err.Code != CodeNotFound || st.Calls != 0 || st.Hits != 100 || f.sm.Calls("") != 5 {
+	if res[99].Err == nil || res[99].Err.Code != answer.SecretNotFound || st.Calls != 0 || st.Hits != 100 || f.sm.Calls("") != 5 {
 		t.Errorf("within the TTL: %+v, %+v, %d calls; want SecretNotFound from memory", res[99], st, f.sm.Calls(""))
 	}
 	if _, st := f.store.Get(t.Context(), real, Freshness{}); st.Hits != 2 {
@@ -160,7 +162,7 @@ func TestStoreNotFoundCached(t *testing.T) {
 	denied := "arn:aws:secretsmanager:us-east-1:123456789012:secret:denied-AbCdEf"
 	f.sm.Inject(smfake.Fault{Op: "GetSecretValue", SecretID: denied, Code: "AccessDeniedException", Times: 1})
 	f.put(t, denied, aws.String(dbValue))
-	if res, _ := f.store.Get(t.Context(), []string{denied}, Freshness{}); res[0].Err == nil || res[0].Err.Code != CodeAccessDenied {
+	if res, _ := f.store.Get(t.Context(), []string{denied}, Freshness{}); res[0].Err == nil || res[0].Err.Code != answer.AccessDenied {
 		t.Fatalf("%+v, want AccessDenied", res[0])
 	}
 	if res, _ := f.store.Get(t.Context(), []string{denied}, Freshness{}); res[0].Err != nil {

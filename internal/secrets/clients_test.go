@@ -10,6 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/maskresolver/maskresolver/internal/answer"
 )
 
 func TestStoreRegions(t *testing.T) {
@@ -110,7 +112,7 @@ func TestClientsBounded(t *testing.T) {
 	for chunk := range slices.Chunk(arns, 20) {
 		res, _ := f.store.Get(t.Context(), chunk, Freshness{})
 		for _, r := range res {
-			if r.Err == nil || r.Err.Code != CodeNotFound {
+			if r.Err == nil || r.Err.Code != answer.SecretNotFound {
 				t.Fatalf("%+v, want SecretNotFound", r)
 			}
 		}

@@ -9,26 +9,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
-)
 
-// Code is the class of a failed read, as named in the HTTP contract.
-type Code string
-
-// The classes of a failed read.
-const (
-	CodeNotFound          Code = "SecretNotFound"
-	CodeAccessDenied      Code = "AccessDenied"
-	CodeDecryptionFailure Code = "DecryptionFailure"
-	CodeThrottled         Code = "Throttled"
-	CodeTimeout           Code = "Timeout"
-	CodeUpstream          Code = "UpstreamError"
+	"github.com/maskresolver/maskresolver/internal/answer"
 )
 
 // Error is a failed read of one secret. Its Error text carries the SDK's
 // detail for the log; Message is the text safe to return to a caller, which
 // names the secret but not the function's role or account internals.
 type Error struct {
-	Code Code
+	// Code is the class of the failure, one of the read codes of answer.
+	Code answer.Code
 	ARN  string
 	Err  error
 	// Transient is true for failures that may pass on their own (throttling,
@@ -43,15 +33,15 @@ func (e *Error) Unwrap() error { return e.Err }
 // Message describes the failure for the caller.
 func (e *Error) Message() string {
 	switch e.Code {
-	case CodeNotFound:
+	case answer.SecretNotFound:
 		return "secret not found (or marked for deletion)"
-	case CodeAccessDenied:
+	case answer.AccessDenied:
 		return "the function's role may not read this secret"
-	case CodeDecryptionFailure:
+	case answer.DecryptionFailure:
 		return "Secrets Manager could not decrypt the secret with its KMS key"
-	case CodeThrottled:
+	case answer.Throttled:
 		return "Secrets Manager throttled the read after retries"
-	case CodeTimeout:
+	case answer.Timeout:
 		return "the read did not finish before the request's deadline"
 	default:
 		return "Secrets Manager failed after retries"
@@ -63,7 +53,7 @@ func (e *Error) Message() string {
 // InvalidRequestException and are told apart by the caller with
 // DescribeSecret, since the exception alone does not say why.
 func classify(arn string, err error) *Error {
-	e := &Error{ARN: arn, Err: err, Code: CodeUpstream}
+	e := &Error{ARN: arn, Err: err, Code: answer.UpstreamError}
 	var (
 		notFound *types.ResourceNotFoundException
 		decrypt  *types.DecryptionFailure
@@ -72,26 +62,26 @@ func classify(arn string, err error) *Error {
 		netErr   net.Error
 		code     string
 	)
-	// The entries of a BatchGetSecretValue answer carry only an error
+	// The entries of a BatchGetSecretValue reply carry only an error
 	// code, so each class is recognised by its modelled type or its code.
 	if errors.As(err, &apiErr) {
 		code = apiErr.ErrorCode()
 	}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		e.Code, e.Transient = CodeTimeout, true
+		e.Code, e.Transient = answer.Timeout, true
 	case errors.As(err, &notFound), code == "ResourceNotFoundException":
-		e.Code = CodeNotFound
+		e.Code = answer.SecretNotFound
 	case errors.As(err, &decrypt), code == "DecryptionFailure":
-		e.Code = CodeDecryptionFailure
+		e.Code = answer.DecryptionFailure
 	case errors.As(err, &internal), code == "InternalServiceError":
 		e.Transient = true
 	case code == "AccessDeniedException":
-		e.Code = CodeAccessDenied
+		e.Code = answer.AccessDenied
 	case retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err).Bool():
-		e.Code, e.Transient = CodeThrottled, true
+		e.Code, e.Transient = answer.Throttled, true
 	case errors.As(err, &netErr) && netErr.Timeout():
-		e.Code, e.Transient = CodeTimeout, true
+		e.Code, e.Transient = answer.Timeout, true
 	case httpStatus(err) >= 500:
 		// Any other 5xx — ServiceUnavailable, InternalFailure, a proxy's
 		// bare 502 — is trouble on the far side that may pass.
@@ -99,14 +89,14 @@ func classify(arn string, err error) *Error {
 	case code != "":
 		// Another modelled error: a 4xx the function cannot fix by waiting.
 	default:
-		// Connection resets and truncated answers (both retried by the
-		// store's retryer) or a malformed answer: transport trouble.
+		// Connection resets and truncated replies (both retried by the
+		// store's retryer) or a malformed reply: transport trouble.
 		e.Transient = true
 	}
 	return e
 }
 
-// httpStatus is the HTTP status of the answer behind err, or 0.
+// httpStatus is the HTTP status of the reply behind err, or 0.
 func httpStatus(err error) int {
 	var re interface{ HTTPStatusCode() int }
 	if errors.As(err, &re) {

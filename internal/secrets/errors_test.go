@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
@@ -29,22 +30,22 @@ func TestClassifyThroughSDK(t *testing.T) {
 		fault         smfake.Fault
 		deleted       bool // the secret is marked for deletion
 		short         bool // read under a deadline shorter than the latency
-		wantCode      Code
+		wantCode      answer.Code
 		wantTransient bool
 		wantAPICode   string // the SDK error still reachable through Unwrap
 	}{
-		{name: "not found", fault: smfake.Fault{Code: "ResourceNotFoundException"}, wantCode: CodeNotFound, wantAPICode: "ResourceNotFoundException"},
-		{name: "access denied", fault: smfake.Fault{Code: "AccessDeniedException", Message: denied}, wantCode: CodeAccessDenied, wantAPICode: "AccessDeniedException"},
-		{name: "decryption failure", fault: smfake.Fault{Code: "DecryptionFailure"}, wantCode: CodeDecryptionFailure, wantAPICode: "DecryptionFailure"},
-		{name: "throttled", fault: smfake.Fault{Code: "ThrottlingException"}, wantCode: CodeThrottled, wantTransient: true, wantAPICode: "ThrottlingException"},
-		{name: "internal service error", fault: smfake.Fault{Code: "InternalServiceError"}, wantCode: CodeUpstream, wantTransient: true, wantAPICode: "InternalServiceError"},
-		{name: "latency past the deadline", fault: smfake.Fault{Latency: 5 * time.Second}, short: true, wantCode: CodeTimeout, wantTransient: true},
-		{name: "connection reset", fault: smfake.Fault{Reset: true}, wantCode: CodeUpstream, wantTransient: true},
-		{name: "truncated answer", fault: smfake.Fault{Truncate: true}, wantCode: CodeUpstream, wantTransient: true},
-		{name: "malformed answer", fault: smfake.Fault{Malformed: true}, wantCode: CodeUpstream, wantTransient: true},
-		{name: "marked for deletion", deleted: true, wantCode: CodeNotFound, wantAPICode: "InvalidRequestException"},
-		{name: "other invalid request", fault: smfake.Fault{Code: "InvalidRequestException", Message: "You can't do that."}, wantCode: CodeUpstream, wantAPICode: "InvalidRequestException"},
-		{name: "invalid parameter", fault: smfake.Fault{Code: "InvalidParameterException"}, wantCode: CodeUpstream, wantAPICode: "InvalidParameterException"},
+		{name: "not found", fault: smfake.Fault{Code: "ResourceNotFoundException"}, wantCode: answer.SecretNotFound, wantAPICode: "ResourceNotFoundException"},
+		{name: "access denied", fault: smfake.Fault{Code: "AccessDeniedException", Message: denied}, wantCode: answer.AccessDenied, wantAPICode: "AccessDeniedException"},
+		{name: "decryption failure", fault: smfake.Fault{Code: "DecryptionFailure"}, wantCode: answer.DecryptionFailure, wantAPICode: "DecryptionFailure"},
+		{name: "throttled", fault: smfake.Fault{Code: "ThrottlingException"}, wantCode: answer.Throttled, wantTransient: true, wantAPICode: "ThrottlingException"},
+		{name: "internal service error", fault: smfake.Fault{Code: "InternalServiceError"}, wantCode: answer.UpstreamError, wantTransient: true, wantAPICode: "InternalServiceError"},
+		{name: "latency past the deadline", fault: smfake.Fault{Latency: 5 * time.Second}, short: true, wantCode: answer.Timeout, wantTransient: true},
+		{name: "connection reset", fault: smfake.Fault{Reset: true}, wantCode: answer.UpstreamError, wantTransient: true},
+		{name: "truncated answer", fault: smfake.Fault{Truncate: true}, wantCode: answer.UpstreamError, wantTransient: true},
+		{name: "malformed answer", fault: smfake.Fault{Malformed: true}, wantCode: answer.UpstreamError, wantTransient: true},
+		{name: "marked for deletion", deleted: true, wantCode: answer.SecretNotFound, wantAPICode: "InvalidRequestException"},
+		{name: "other invalid request", fault: smfake.Fault{Code: "InvalidRequestException", Message: "You can't do that."}, wantCode: answer.UpstreamError, wantAPICode: "InvalidRequestException"},
+		{name: "invalid parameter", fault: smfake.Fault{Code: "InvalidParameterException"}, wantCode: answer.UpstreamError, wantAPICode: "InvalidParameterException"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,8 +120,8 @@ func TestClassifyDeletedDescribeFails(t *testing.T) {
 	}
 	f.sm.Inject(smfake.Fault{Op: "DescribeSecret", Code: "AccessDeniedException"})
 	res, _ := f.store.Get(t.Context(), []string{dbARN}, Freshness{})
-	if e := res[0].Err; e == nil || e.Code != CodeUpstream || e.Transient {
-		t.Errorf("err = %+v, want a non-transient %s", e, CodeUpstream)
+	if e := res[0].Err; e == nil || e.Code != answer.UpstreamError || e.Transient {
+		t.Errorf("err = %+v, want a non-transient %s", e, answer.UpstreamError)
 	}
 }
 
@@ -130,16 +131,16 @@ func TestClassify(t *testing.T) {
 	const arn = dbARN
 	tests := []struct {
 		err           error
-		wantCode      Code
+		wantCode      answer.Code
 		wantTransient bool
 	}{
-		{context.DeadlineExceeded, CodeTimeout, true},
-		{fmt.Errorf("send: %w", context.Canceled), CodeTimeout, true},
-		{&smithy.GenericAPIError{Code: "AccessDeniedException"}, CodeAccessDenied, false},
-		{&smithy.GenericAPIError{Code: "ThrottlingException"}, CodeThrottled, true},
-		{&smithy.GenericAPIError{Code: "TooManyRequestsException"}, CodeThrottled, true},
-		{&smithy.GenericAPIError{Code: "SomethingNew"}, CodeUpstream, false},
-		{errors.New("connection reset by peer"), CodeUpstream, true},
+		{context.DeadlineExceeded, answer.Timeout, true},
+		{fmt.Errorf("send: %w", context.Canceled), answer.Timeout, true},
+		{&smithy.GenericAPIError{Code: "AccessDeniedException"}, answer.AccessDenied, false},
+		{&smithy.GenericAPIError{Code: "ThrottlingException"}, answer.Throttled, true},
+		{&smithy.GenericAPIError{Code: "TooManyRequestsException"}, answer.Throttled, true},
+		{&smithy.GenericAPIError{Code: "SomethingNew"}, answer.UpstreamError, false},
+		{errors.New("connection reset by peer"), answer.UpstreamError, true},
 	}
 	for _, tt := range tests {
 		e := classify(arn, tt.err)
@@ -173,7 +174,7 @@ func TestAny5xxIsTransient(t *testing.T) {
 		}
 		res, _ := st.Get(context.Background(), []string{"arn:aws:secretsmanager:us-east-1:123456789012:secret:five"}, Freshness{})
 		srv.Close()
-		if e := res[0].Err; e == nil || !e.Transient || e.Code != CodeUpstream {
+		if e := res[0].Err; e == nil || !e.Transient || e.Code != answer.UpstreamError {
 			t.Errorf("HTTP %d %q: %+v, want a transient UpstreamError", tc.status, tc.code, e)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
@@ -106,7 +107,7 @@ func TestFreshFailedForcedRead(t *testing.T) {
 	f.clock.Add(10 * time.Second)
 	f.sm.Inject(smfake.Fault{Op: "GetSecretValue", Code: "InternalServiceError"})
 	res, st := f.store.Get(t.Context(), []string{arn}, forced)
-	if res[0].Err == nil || res[0].Err.Code != CodeUpstream || st.Stale != 0 {
+	if res[0].Err == nil || res[0].Err.Code != answer.UpstreamError || st.Stale != 0 {
 		t.Fatalf("failed forced read: %+v, %+v; want UpstreamError and no stale value", res[0], st)
 	}
 	if res, st := f.store.Get(t.Context(), []string{arn}, Freshness{}); res[0].Err != nil || st.Hits != 1 {
@@ -126,7 +127,7 @@ func TestFreshBypassesNotFound(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	arn := "arn:aws:secretsmanager:us-east-1:123456789012:secret:soon-AbCdEf"
-	if res, _ := f.store.Get(t.Context(), []string{arn}, Freshness{}); res[0].Err == nil || res[0].Err.Code != CodeNotFound {
+	if res, _ := f.store.Get(t.Context(), []string{arn}, Freshness{}); res[0].Err == nil || res[0].Err.Code != answer.SecretNotFound {
 		t.Fatalf("%+v, want SecretNotFound", res[0])
 	}
 	f.put(t, arn, aws.String(dbValue))
@@ -166,7 +167,7 @@ func TestPrefetch(t *testing.T) {
 	arns := putN(t, f, "us-east-1", 4)
 	missing := "arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbCdEf"
 	read, failed := f.store.Prefetch(t.Context(), append(arns, missing, arns[0]))
-	if read != 4 || len(failed) != 1 || failed[0].ARN != missing || failed[0].Code != CodeNotFound {
+	if read != 4 || len(failed) != 1 || failed[0].ARN != missing || failed[0].Code != answer.SecretNotFound {
 		t.Fatalf("read %d, failed %+v; want 4 and the missing one", read, failed)
 	}
 	if n := f.sm.Calls(""); n != 1 {
@@ -203,11 +204,11 @@ func TestFreshFailedForcedReadRemembered(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		fault string
-		code  Code
+		code  answer.Code
 	}{
-		{"InternalServiceError", CodeUpstream},
-		{"ThrottlingException", CodeThrottled},
-		{"AccessDeniedException", CodeAccessDenied},
+		{"InternalServiceError", answer.UpstreamError},
+		{"ThrottlingException", answer.Throttled},
+		{"AccessDeniedException", answer.AccessDenied},
 	} {
 		t.Run(tc.fault, func(t *testing.T) {
 			t.Parallel()
@@ -232,7 +233,7 @@ func TestFreshFailedForcedReadRemembered(t *testing.T) {
 			if n := f.sm.Calls(""); n != calls {
 				t.Errorf("5 forced requests within the interval: %d calls, want none", n-calls)
 			}
-			if tc.code != CodeAccessDenied { // a denial evicts the value
+			if tc.code != answer.AccessDenied { // a denial evicts the value
 				if res, st := f.store.Get(t.Context(), []string{arn}, Freshness{}); res[0].Err != nil || st.Hits != 1 || st.Calls != 0 {
 					t.Errorf("without max_age: %+v, %+v; want the cached value", res[0], st)
 				}
@@ -263,7 +264,7 @@ func TestFreshFailedRefreshRemembered(t *testing.T) {
 	if res, st := f.store.Get(t.Context(), []string{arn}, Freshness{}); res[0].Err != nil || st.Stale != 1 || st.Calls != 1 {
 		t.Fatalf("expired, refresh failing: %+v, %+v; want the stale value after 1 call", res[0], st)
 	}
-	if res, st := f.store.Get(t.Context(), []string{arn}, forced); res[0].Err == nil || res[0].Err.Code != CodeUpstream || st.Calls != 0 {
+	if res, st := f.store.Get(t.Context(), []string{arn}, forced); res[0].Err == nil || res[0].Err.Code != answer.UpstreamError || st.Calls != 0 {
 		t.Errorf("forced, within the interval of the failed refresh: %+v, %+v; want UpstreamError, no call", res[0], st)
 	}
 	if res, st := f.store.Get(t.Context(), []string{arn}, Freshness{MaxAge: time.Hour, Bounded: true}); res[0].Err != nil || st.Stale != 1 || st.Calls != 0 {

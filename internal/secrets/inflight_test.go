@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
@@ -71,8 +73,8 @@ func TestStoreSharedReadFailure(t *testing.T) {
 	f.sm.Inject(smfake.Fault{Op: "GetSecretValue", Code: "AccessDeniedException", Latency: 50 * time.Millisecond})
 	results, _ := concurrentGets(t, f.store, 20, dbARN)
 	for i, r := range results {
-		if r.Err == nil || r.Err.Code != CodeAccessDenied {
-			t.Errorf("Get %d: err = %v, want %s", i, r.Err, CodeAccessDenied)
+		if r.Err == nil || r.Err.Code != answer.AccessDenied {
+			t.Errorf("Get %d: err = %v, want %s", i, r.Err, answer.AccessDenied)
 		}
 	}
 	if n := f.sm.SecretReads(dbARN); n != 1 {
@@ -103,7 +105,7 @@ func TestStoreWaiterDeadline(t *testing.T) {
 	}()
 	<-arrived // the request without a deadline leads the read
 	res, _ := f.store.Get(shortContext(t), []string{dbARN}, Freshness{})
-	if res[0].Err == nil || res[0].Err.Code != CodeTimeout {
+	if res[0].Err == nil || res[0].Err.Code != answer.Timeout {
 		t.Errorf("short waiter: %+v, want Timeout", res[0])
 	}
 	close(release)
@@ -163,7 +165,7 @@ func leaderDeadline(t *testing.T, fr Freshness) {
 	// follower's read has cached meanwhile, which its transient failure
 	// may fall back on (seen once in 120 runs under -race, three at once).
 	switch r := <-short; {
-	case r.Err != nil && r.Err.Code == CodeTimeout:
+	case r.Err != nil && r.Err.Code == answer.Timeout:
 	case r.Err == nil && r.Secret != nil:
 		if v, _ := r.Secret.Lookup("password"); v != "hunter2" {
 			t.Errorf("short leader fell back on %q, want the follower's value", v)
@@ -203,7 +205,7 @@ func TestReadPanicIsContained(t *testing.T) {
 	for _, ids := range [][]string{arns, arns[:1]} {
 		res, _ := st.Get(ctx, ids, Freshness{})
 		for _, r := range res {
-			if r.Err == nil || r.Err.Code != CodeUpstream {
+			if r.Err == nil || r.Err.Code != answer.UpstreamError {
 				t.Errorf("%+v, want UpstreamError", r)
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
@@ -100,7 +101,7 @@ func TestPartitionValues(t *testing.T) {
 					continue
 				}
 				res, st := r.v.Get(t.Context(), []string{dbARN}, Freshness{})
-				if res[0].Err == nil || res[0].Err.Code != CodeAccessDenied || st.Calls != 1 {
+				if res[0].Err == nil || res[0].Err.Code != answer.AccessDenied || st.Calls != 1 {
 					t.Errorf("partition %s: %+v, %+v; want its own read, denied", r.name, res[0], st)
 				}
 				if n := f.sm.SecretReadsBy(r.principal, dbARN); n != 1 {
@@ -153,14 +154,14 @@ func TestPartitionNotFound(t *testing.T) {
 			f := newFixture(t, WithNotFoundTTL(time.Minute))
 			rs := f.readers(t)
 			res, _ := rs[missing].v.Get(t.Context(), []string{dbARN}, Freshness{})
-			if res[0].Err == nil || res[0].Err.Code != CodeNotFound {
+			if res[0].Err == nil || res[0].Err.Code != answer.SecretNotFound {
 				t.Fatalf("before the secret exists: %+v, want SecretNotFound", res[0])
 			}
 			f.put(t, dbARN, aws.String(dbValue))
 			for i, r := range rs {
 				res, st := r.v.Get(t.Context(), []string{dbARN}, Freshness{})
 				if i == missing {
-					if res[0].Err == nil || res[0].Err.Code != CodeNotFound || res[0].Err.ARN != dbARN || st.Calls != 0 {
+					if res[0].Err == nil || res[0].Err.Code != answer.SecretNotFound || res[0].Err.ARN != dbARN || st.Calls != 0 {
 						t.Errorf("partition %s: %+v, %+v; want SecretNotFound for %s from memory", r.name, res[0], st, dbARN)
 					}
 					continue
@@ -227,13 +228,13 @@ func TestPartitionFailedForcedRead(t *testing.T) {
 			f.put(t, dbARN, aws.String(dbValue))
 			f.sm.Inject(smfake.Fault{Op: "GetSecretValue", Code: "InternalServiceError", Times: 1})
 			res, _ := rs[failing].v.Get(t.Context(), []string{dbARN}, forced)
-			if res[0].Err == nil || res[0].Err.Code != CodeUpstream {
+			if res[0].Err == nil || res[0].Err.Code != answer.UpstreamError {
 				t.Fatalf("failing read: %+v, want UpstreamError", res[0])
 			}
 			for i, r := range rs {
 				res, st := r.v.Get(t.Context(), []string{dbARN}, forced)
 				if i == failing {
-					if res[0].Err == nil || res[0].Err.Code != CodeUpstream || res[0].Err.ARN != dbARN || st.Calls != 0 {
+					if res[0].Err == nil || res[0].Err.Code != answer.UpstreamError || res[0].Err.ARN != dbARN || st.Calls != 0 {
 						t.Errorf("partition %s: %+v, %+v; want the remembered failure for %s", r.name, res[0], st, dbARN)
 					}
 					continue
@@ -295,7 +296,7 @@ func TestPartitionClientsBounded(t *testing.T) {
 	for _, v := range views {
 		for i := range regions {
 			arn := fmt.Sprintf("arn:aws:secretsmanager:zz-%c%c-1:123456789012:secret:made-up-AbCdEf", 'a'+i%26, 'a'+i/26)
-			if res, _ := v.Get(t.Context(), []string{arn}, Freshness{}); res[0].Err == nil || res[0].Err.Code != CodeNotFound {
+			if res, _ := v.Get(t.Context(), []string{arn}, Freshness{}); res[0].Err == nil || res[0].Err.Code != answer.SecretNotFound {
 				t.Fatalf("%+v, want SecretNotFound", res[0])
 			}
 		}

@@ -15,7 +15,7 @@ import (
 )
 
 // The retry policy of a read. Secrets Manager's quotas are per account and
-// region and shared by the whole fleet (SPEC §7), so a throttle says "come
+// region and shared by the whole fleet (docs/operations.md, "Fleet and quotas"), so a throttle says "come
 // back shortly", not "give up": throttled attempts go on while the read's
 // deadline allows. Other retryable failures keep the SDK's small, fixed
 // number of attempts.
@@ -49,7 +49,7 @@ const (
 
 var throttles = retry.IsErrorThrottles(retry.DefaultThrottles)
 
-// isThrottle reports whether err is Secrets Manager answering that the
+// isThrottle reports whether err is Secrets Manager replying that the
 // quota is spent (ThrottlingException and its kin, by code).
 func isThrottle(err error) bool { return throttles.IsErrorThrottle(err).Bool() }
 
@@ -89,7 +89,7 @@ func (jitterBackoff) BackoffDelay(attempt int, _ error) (time.Duration, error) {
 // counters are what one Get's reads did, added up across its goroutines.
 type counters struct {
 	calls     atomic.Int64 // Secrets Manager calls sent (attempts not counted)
-	throttles atomic.Int64 // throttled answers absorbed by a retry or a move to GetSecretValue
+	throttles atomic.Int64 // throttled replies absorbed by a retry or a move to GetSecretValue
 }
 
 // readRetryer wraps the client's retryer for one call. It lets throttled
@@ -182,7 +182,7 @@ func (r v1Retryer) GetAttemptToken(context.Context) (func(error) error, error) {
 	return r.GetInitialToken(), nil
 }
 
-// retryTruncated makes the SDK's retryer also retry an answer whose body
+// retryTruncated makes the SDK's retryer also retry a reply whose body
 // was cut off (io.ErrUnexpectedEOF inside a deserialization error), which
 // the standard retryer treats as final although a read is safe to repeat.
 type retryTruncated struct{ aws.Retryer }

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
@@ -20,7 +22,7 @@ func TestStoreStaleIfError(t *testing.T) {
 		short     bool          // read under a deadline shorter than the latency
 		age       time.Duration // how long after the first read the refresh runs
 		wantStale bool
-		wantCode  Code
+		wantCode  answer.Code
 	}{
 		{name: "throttled", fault: smfake.Fault{Code: "ThrottlingException"}, age: 2 * ttl, wantStale: true},
 		{name: "5xx", fault: smfake.Fault{Code: "InternalServiceError"}, age: 2 * ttl, wantStale: true},
@@ -29,12 +31,12 @@ func TestStoreStaleIfError(t *testing.T) {
 		{name: "end of stale window", fault: smfake.Fault{Code: "ThrottlingException"}, age: ttl*9/10 + stale - time.Nanosecond, wantStale: true},
 
 		// errors
-		{name: "access denied", fault: smfake.Fault{Code: "AccessDeniedException"}, age: 2 * ttl, wantCode: CodeAccessDenied},
-		{name: "not found", fault: smfake.Fault{Code: "ResourceNotFoundException"}, age: 2 * ttl, wantCode: CodeNotFound},
-		{name: "decryption failure", fault: smfake.Fault{Code: "DecryptionFailure"}, age: 2 * ttl, wantCode: CodeDecryptionFailure},
-		{name: "throttled past the stale window", fault: smfake.Fault{Code: "ThrottlingException"}, age: ttl + stale, wantCode: CodeThrottled},
-		{name: "5xx past the stale window", fault: smfake.Fault{Code: "InternalServiceError"}, age: 2*ttl + stale, wantCode: CodeUpstream},
-		{name: "timeout past the stale window", fault: smfake.Fault{Latency: 5 * time.Second}, short: true, age: ttl + stale, wantCode: CodeTimeout},
+		{name: "access denied", fault: smfake.Fault{Code: "AccessDeniedException"}, age: 2 * ttl, wantCode: answer.AccessDenied},
+		{name: "not found", fault: smfake.Fault{Code: "ResourceNotFoundException"}, age: 2 * ttl, wantCode: answer.SecretNotFound},
+		{name: "decryption failure", fault: smfake.Fault{Code: "DecryptionFailure"}, age: 2 * ttl, wantCode: answer.DecryptionFailure},
+		{name: "throttled past the stale window", fault: smfake.Fault{Code: "ThrottlingException"}, age: ttl + stale, wantCode: answer.Throttled},
+		{name: "5xx past the stale window", fault: smfake.Fault{Code: "InternalServiceError"}, age: 2*ttl + stale, wantCode: answer.UpstreamError},
+		{name: "timeout past the stale window", fault: smfake.Fault{Latency: 5 * time.Second}, short: true, age: ttl + stale, wantCode: answer.Timeout},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,7 +102,7 @@ func TestStoreNoStaleAfterDefinitiveFailure(t *testing.T) {
 			}
 			f.clock.Add(DefaultNotFoundTTL) // past the remembered SecretNotFound
 			res, st := f.store.Get(t.Context(), []string{dbARN}, Freshness{})
-			if res[0].Err == nil || res[0].Err.Code != CodeThrottled || st.Stale != 0 {
+			if res[0].Err == nil || res[0].Err.Code != answer.Throttled || st.Stale != 0 {
 				t.Errorf("throttled after %s: %+v, %+v; want Throttled and no stale value", code, res[0], st)
 			}
 		})

@@ -16,7 +16,8 @@ import (
 	"github.com/aws/smithy-go"
 	lru "github.com/hashicorp/golang-lru/v2"
 
-	"github.com/maskresolver/maskresolver/internal/xtrace"
+	"github.com/maskresolver/maskresolver/internal/answer"
+	"github.com/maskresolver/maskresolver/internal/telemetry"
 )
 
 // API is the part of the Secrets Manager client the store calls.
@@ -174,7 +175,7 @@ type Stats struct {
 // call are read together — BatchGetSecretValue for several secrets of a
 // region, GetSecretValue for one — and a miss already being read for a
 // concurrent request joins that read. Reads stop at ctx's deadline; a read
-// still pending then is a CodeTimeout error.
+// still pending then is a answer.Timeout error.
 //
 // f bounds the age of values served from memory; a read forced by it that
 // fails is never answered with the older value, and answers f's requests
@@ -194,7 +195,7 @@ func (v *View) Get(ctx context.Context, arns []string, f Freshness) ([]Result, S
 	keys := v.keys(arns)
 	results := make([]Result, len(arns))
 	var st Stats
-	_, endLookup := xtrace.Start(ctx, "cache lookup")
+	_, endLookup := telemetry.Start(ctx, "cache lookup")
 	now := s.opts.now()
 	var misses []int
 	for i, arn := range arns {
@@ -221,7 +222,7 @@ func (v *View) Get(ctx context.Context, arns []string, f Freshness) ([]Result, S
 		s.standIn(ctx, arns, keys, results, f, &st)
 		return results, st
 	}
-	fetchCtx, endFetch := xtrace.Start(ctx, "fetch")
+	fetchCtx, endFetch := telemetry.Start(ctx, "fetch")
 	defer func() {
 		endFetch("secrets", len(misses), "calls", st.Calls, "throttles_absorbed", st.Throttles, "stale_served", st.Stale)
 	}()
@@ -234,7 +235,7 @@ func (v *View) Get(ctx context.Context, arns []string, f Freshness) ([]Result, S
 	// once, whatever failure that read left behind.
 	var again []int
 	for _, i := range joined {
-		if e := results[i].Err; e != nil && e.Code == CodeTimeout && errors.Is(e.Err, context.DeadlineExceeded) && !expired(ctx) {
+		if e := results[i].Err; e != nil && e.Code == answer.Timeout && errors.Is(e.Err, context.DeadlineExceeded) && !expired(ctx) {
 			again = append(again, i)
 		}
 	}
@@ -278,7 +279,7 @@ func (s *Store) standIn(ctx context.Context, arns, keys []string, results []Resu
 // refreshMin ago, with that read's failure.
 func (s *Store) remembered(key, arn string, f Freshness, now time.Time, replay bool) (*Error, bool) {
 	if read, ok := s.notFound.Get(key); ok && now.Before(read.Add(s.opts.notFoundTTL)) && s.fresh(f, read, now) {
-		return &Error{Code: CodeNotFound, ARN: arn, Err: errors.New("remembered: ResourceNotFound within CACHE_NOT_FOUND_TTL")}, true
+		return &Error{Code: answer.SecretNotFound, ARN: arn, Err: errors.New("remembered: ResourceNotFound within CACHE_NOT_FOUND_TTL")}, true
 	}
 	if !replay || !f.Bounded {
 		return nil, false
@@ -381,7 +382,7 @@ func (v *View) await(ctx context.Context, arns, keys []string, idx []int, result
 		case <-waits[k].done:
 			results[i] = waits[k].res
 		case <-ctx.Done():
-			results[i] = Result{Err: &Error{Code: CodeTimeout, ARN: arns[i], Err: ctx.Err(), Transient: true}}
+			results[i] = Result{Err: &Error{Code: answer.Timeout, ARN: arns[i], Err: ctx.Err(), Transient: true}}
 		}
 	}
 	return joined
@@ -409,7 +410,7 @@ func (s *Store) guard(ctx context.Context, arns []string, cs []*call, read func(
 			select {
 			case <-c.done:
 			default:
-				s.finish(c, Result{Err: &Error{Code: CodeUpstream, ARN: arns[i], Transient: true,
+				s.finish(c, Result{Err: &Error{Code: answer.UpstreamError, ARN: arns[i], Transient: true,
 					Err: errors.New("internal error while reading the secret")}})
 			}
 		}
@@ -436,7 +437,7 @@ func (s *Store) finish(c *call, r Result) {
 		// Secrets Manager has answered that the secret is gone, denied or
 		// unreadable: its old value may no longer stand in for it.
 		s.cache.Remove(key)
-		if r.Err.Code == CodeNotFound && s.opts.notFoundTTL > 0 {
+		if r.Err.Code == answer.SecretNotFound && s.opts.notFoundTTL > 0 {
 			s.notFound.Add(key, s.opts.now())
 		}
 	}
@@ -467,15 +468,15 @@ func (s *Store) fetch(ctx context.Context, client API, arn string, n *counters) 
 // read had one, tells a read that ran out of time while throttled.
 func (s *Store) failed(ctx context.Context, client API, arn string, err error, rr *readRetryer, n *counters) *Error {
 	e := classify(arn, err)
-	if e.Code == CodeTimeout && rr != nil && rr.throttled {
-		e.Code = CodeThrottled
+	if e.Code == answer.Timeout && rr != nil && rr.throttled {
+		e.Code = answer.Throttled
 	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidRequestException" {
 		n.calls.Add(1)
 		var rr *readRetryer
 		if d, derr := client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(arn)}, withReadRetryer(ctx, n, &rr)); derr == nil && d.DeletedDate != nil {
-			e.Code = CodeNotFound
+			e.Code = answer.SecretNotFound
 		}
 	}
 	s.opts.logger.WarnContext(ctx, "secret read failed", "secret_arn", arn, "code", string(e.Code), "error", err.Error())

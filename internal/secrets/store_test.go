@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
@@ -45,7 +47,7 @@ func TestStoreGetMany(t *testing.T) {
 	if s := res[12].Secret; res[12].Err != nil || s.Kind != Binary {
 		t.Errorf("binary secret: %+v", res[12])
 	}
-	if res[13].Err == nil || res[13].Err.Code != CodeNotFound || res[13].Err.ARN != missing {
+	if res[13].Err == nil || res[13].Err.Code != answer.SecretNotFound || res[13].Err.ARN != missing {
 		t.Errorf("missing secret: %+v", res[13])
 	}
 	if s := res[14].Secret; res[14].Err != nil || s.Kind != NotObject {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
@@ -43,7 +44,7 @@ func TestPersistentThrottlingIsThrottledBeforeDeadline(t *testing.T) {
 	ctx := deadlineContext(t, budget)
 	dl, _ := ctx.Deadline()
 	res, st := f.store.Get(ctx, []string{arn}, Freshness{})
-	if e := res[0].Err; e == nil || e.Code != CodeThrottled || !e.Transient {
+	if e := res[0].Err; e == nil || e.Code != answer.Throttled || !e.Transient {
 		t.Fatalf("got %+v, want a transient Throttled", res[0].Err)
 	}
 	if now := time.Now(); !now.Before(dl) {
@@ -62,7 +63,7 @@ func TestThrottleWithoutDeadlineKeepsAttemptLimit(t *testing.T) {
 	arn := f.put(t, dbARN, aws.String(`{"password":"x"}`))
 	f.sm.Inject(smfake.Fault{Op: "GetSecretValue", Code: "ThrottlingException"})
 	res, st := f.store.Get(t.Context(), []string{arn}, Freshness{})
-	if e := res[0].Err; e == nil || e.Code != CodeThrottled {
+	if e := res[0].Err; e == nil || e.Code != answer.Throttled {
 		t.Fatalf("got %+v, want Throttled", res[0].Err)
 	}
 	if got := f.sm.Calls("GetSecretValue"); got != 1 || st.Throttles != 0 {
@@ -78,7 +79,7 @@ func TestServerErrorKeepsAttemptLimit(t *testing.T) {
 	arn := f.put(t, dbARN, aws.String(`{"password":"x"}`))
 	f.sm.Inject(smfake.Fault{Op: "GetSecretValue", Code: "InternalServiceError"})
 	res, _ := f.store.Get(deadlineContext(t, 5*time.Second), []string{arn}, Freshness{})
-	if e := res[0].Err; e == nil || e.Code != CodeUpstream {
+	if e := res[0].Err; e == nil || e.Code != answer.UpstreamError {
 		t.Fatalf("got %+v, want UpstreamError", res[0].Err)
 	}
 	if got := f.sm.Calls("GetSecretValue"); got != 1 {
@@ -94,7 +95,7 @@ func TestHungReadIsTimeout(t *testing.T) {
 	arn := f.put(t, dbARN, aws.String(`{"password":"x"}`))
 	f.sm.Inject(smfake.Fault{Op: "GetSecretValue", Latency: 5 * time.Second})
 	res, st := f.store.Get(deadlineContext(t, 300*time.Millisecond), []string{arn}, Freshness{})
-	if e := res[0].Err; e == nil || e.Code != CodeTimeout {
+	if e := res[0].Err; e == nil || e.Code != answer.Timeout {
 		t.Fatalf("got %+v, want Timeout", res[0].Err)
 	}
 	if st.Calls != 1 {

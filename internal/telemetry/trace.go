@@ -1,12 +1,4 @@
-// Package xtrace starts AWS X-Ray subsegments for the resolver's phases
-// only when the invocation is traced and sampled, so that the rest —
-// unsampled invocations (most of them under X-Ray's default sampling),
-// tests, local runs, benchmarks — cost nothing and the X-Ray SDK logs
-// nothing.
-//
-// Annotations are counts and codes; callers must never pass a value read
-// from a secret.
-package xtrace
+package telemetry
 
 import (
 	"context"
@@ -21,7 +13,7 @@ type End func(kv ...any)
 
 func noop(...any) {}
 
-// Start begins a subsegment named name when ctx carries a segment, or
+// Start begins an X-Ray subsegment named name when ctx carries a segment, or
 // Lambda's trace header with the decision to sample, and returns the
 // context to pass on and its End.
 //

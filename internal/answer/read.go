@@ -1,14 +1,10 @@
-// Package answer is the resolve API's answer body as clients read it: one
-// decoder type for maskctl, the load test and the tests. It has no
-// dependency beyond the standard library, so a client that imports it
-// does not link the function's handler (X-Ray, the SDK, …).
 package answer
 
 import "encoding/json"
 
-// Body is the JSON body of an answer: a success {"connection": …,
-// "masks": […]} or a failure {"error": …}. The handler writes bodies
-// itself (internal/resolve's AppendJSON); this type is the one decoder.
+// Body is an answer as a client reads it: a success {"connection": …,
+// "masks": […]} or a failure {"error": …}. It is the one decoder of what
+// the writers in write.go write (roundtrip_test.go holds them to it).
 type Body struct {
 	Connection json.RawMessage `json:"connection,omitempty"`
 	Masks      []MaskEntry     `json:"masks,omitempty"`

@@ -1,4 +1,4 @@
-package xtrace
+package telemetry
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package xtrace_test
+package telemetry_test
 
 import (
 	"context"
@@ -7,13 +7,13 @@ import (
 
 	"github.com/aws/aws-xray-sdk-go/xray"
 
-	"github.com/maskresolver/maskresolver/internal/xtrace"
+	"github.com/maskresolver/maskresolver/internal/telemetry"
 )
 
 func TestUntracedIsFree(t *testing.T) {
 	ctx := context.Background()
 	allocs := testing.AllocsPerRun(100, func() {
-		c, end := xtrace.Start(ctx, "parse")
+		c, end := telemetry.Start(ctx, "parse")
 		end()
 		if c != ctx {
 			t.Fatal("untraced Start changed the context")
@@ -39,7 +39,7 @@ func TestOnlySampledInvocationsAreTraced(t *testing.T) {
 	} {
 		//lint:ignore SA1029 aws-lambda-go puts the header in the context under this plain string key
 		ctx := context.WithValue(context.Background(), xray.LambdaTraceHeaderKey, tt.header)
-		c, end := xtrace.Start(ctx, "resolve")
+		c, end := telemetry.Start(ctx, "resolve")
 		sub := xray.GetSegment(c)
 		end("masks", 1)
 		if got := sub != nil; got != tt.traced {
@@ -69,7 +69,7 @@ func TestTracedRecordsAnnotations(t *testing.T) {
 	}
 	ctx, seg := xray.BeginSegment(context.Background(), "test")
 	defer seg.Close(nil)
-	c, end := xtrace.Start(ctx, "fetch")
+	c, end := telemetry.Start(ctx, "fetch")
 	sub := xray.GetSegment(c)
 	if sub == nil || sub == seg || sub.Name != "fetch" {
 		t.Fatalf("no subsegment named fetch in the context: %+v", sub)
