@@ -141,9 +141,9 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 			sum.Codes, sum.Status = []answer.Code{answer.InternalError}, a.status
 			out, err = envelop(req.source, a), nil
 		}
-		sum.Source, sum.Route = req.source.String(), echoed(req.method+" "+req.path)
+		sum.Source, sum.Route = req.source.String(), telemetry.Echo(req.method+" "+req.path)
 		if req.caller != "" {
-			sum.Caller = echoed(req.caller)
+			sum.Caller = telemetry.Echo(req.caller)
 		}
 		h.recorder.Record(ctx, &sum, start)
 	}()
@@ -241,10 +241,10 @@ func (h *Handler) readBody(r request, body []byte, b64 bool) (request, response)
 
 func (h *Handler) route(ctx context.Context, r request, sum *telemetry.Summary) response {
 	if r.path != Route {
-		return errorResponse(answer.NotFound, "no route "+strconv.Quote(echoed(r.path))+"; the function answers POST "+Route)
+		return errorResponse(answer.NotFound, "no route "+strconv.Quote(telemetry.Echo(r.path))+"; the function answers POST "+Route)
 	}
 	if r.method != "POST" {
-		a := errorResponse(answer.MethodNotAllowed, "method "+strconv.Quote(echoed(r.method))+" is not allowed on "+Route+"; use POST")
+		a := errorResponse(answer.MethodNotAllowed, "method "+strconv.Quote(telemetry.Echo(r.method))+" is not allowed on "+Route+"; use POST")
 		a.allow = true
 		return a
 	}

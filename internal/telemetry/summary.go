@@ -137,14 +137,15 @@ func (r *Recorder) Record(ctx context.Context, s *Summary, start time.Time) {
 }
 
 // MaskFailures logs, at DEBUG, each failing mask by path, key and ARN
-// (never a value), with its code and reason.
+// (never a value), with its code and reason, each cut by Echo.
 func (r *Recorder) MaskFailures(ctx context.Context, masks []answer.Mask) {
 	if !r.logger.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
 	for _, m := range masks {
 		if m.Code != "" {
-			r.logger.DebugContext(ctx, "mask failed", "path", m.Path, "key", m.Key, "secret_arn", m.ARN, "code", string(m.Code), "reason", m.Message)
+			r.logger.DebugContext(ctx, "mask failed", "path", Echo(m.Path), "key", Echo(m.Key),
+				"secret_arn", Echo(m.ARN), "code", string(m.Code), "reason", Echo(m.Message))
 		}
 	}
 }
