@@ -66,7 +66,7 @@ func TestScopeUnknownAndClosedAlike(t *testing.T) {
 		}
 	})
 	for name, sm := range map[string]*smfake.Server{"closed": smClosed, "unknown": smUnknown} {
-		if n, m := sm.Calls(""), len(sm.AssumeRoleCalls()); n != 0 || m != 0 {
+		if n, m := smCalls(sm), len(sm.AssumeRoleCalls()); n != 0 || m != 0 {
 			t.Errorf("%s: %d Secrets Manager calls and %d AssumeRole calls for refused scopes, want none", name, n, m)
 		}
 	}
@@ -87,7 +87,7 @@ func TestScopeMemberInvalid(t *testing.T) {
 				http.StatusBadRequest, "InvalidRequest")
 		})
 	}
-	if n, m := sm.Calls(""), len(sm.AssumeRoleCalls()); n != 0 || m != 0 {
+	if n, m := smCalls(sm), len(sm.AssumeRoleCalls()); n != 0 || m != 0 {
 		t.Errorf("%d Secrets Manager calls and %d AssumeRole calls for invalid requests", n, m)
 	}
 }

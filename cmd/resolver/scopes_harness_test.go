@@ -160,3 +160,9 @@ func failedKey(arn, code string) answer.MaskEntry {
 
 // readsBy is how often principal read arn.
 func readsBy(sm *smfake.Server, principal, arn string) int { return sm.SecretReadsBy(principal, arn) }
+
+// smCalls counts the Secrets Manager calls the double answered (its Calls("")
+// counts STS's AssumeRole too).
+func smCalls(sm *smfake.Server) int {
+	return sm.Calls("GetSecretValue") + sm.Calls("BatchGetSecretValue") + sm.Calls("DescribeSecret")
+}

@@ -29,7 +29,7 @@ import (
 // the same role or of another, reads for itself.
 func TestScopeReadsWithRole(t *testing.T) {
 	t.Parallel()
-	e, sm := startScoped(t, "SCOPES="+testScopes(t))
+	e, sm := startScoped(t, "SCOPES="+testScopes(t), "REFRESH_MIN_INTERVAL=0s")
 	conn := keyOf(tenantASecret)
 	want := `{"k":"` + tenantAValue + `"}`
 

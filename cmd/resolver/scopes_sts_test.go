@@ -106,7 +106,7 @@ func TestScopeRefusedRemembered(t *testing.T) {
 	if calls != 1 {
 		t.Fatalf("%d AssumeRole calls, want 1", calls)
 	}
-	if n := sm.Calls(""); n != 0 {
+	if n := smCalls(sm); n != 0 {
 		t.Errorf("%d Secrets Manager calls for a scope whose role was refused", n)
 	}
 
@@ -148,7 +148,7 @@ func TestScopeSTSThrottled(t *testing.T) {
 	if n := len(sm.AssumeRoleCalls()); n < 1 {
 		t.Fatalf("%d AssumeRole calls", n)
 	}
-	if n := sm.Calls(""); n != 0 {
+	if n := smCalls(sm); n != 0 {
 		t.Errorf("%d Secrets Manager calls without credentials", n)
 	}
 	sm.ClearFaults()
