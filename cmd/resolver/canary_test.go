@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/maskresolver/maskresolver/internal/lambdatest"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
@@ -106,5 +110,110 @@ func TestCanariesNeverLeak(t *testing.T) {
 				t.Errorf("canary %s is in a trace document: %s", c, d)
 			}
 		}
+	}
+}
+
+// TestScopeExternalIDsNeverLeak runs scoped requests through every path
+// of a scope — success, dry run, a failed mask, a refused role (the wrong
+// external id), STS throttling, the deadline while assuming, a closed
+// scope — with debug logging, metrics and X-Ray tracing on, and asserts
+// that no scope's external id appears in an answer, a log line (the EMF
+// metrics are part of the summary line) or a trace document, though each
+// was sent to STS.
+func TestScopeExternalIDsNeverLeak(t *testing.T) {
+	t.Parallel()
+	const (
+		roleSlow = "arn:aws:iam::" + tenantAccount + ":role/slow"
+		extWrong = "CANARY-extid-wrong-2b"
+		extThrot = "CANARY-extid-throttled-3c"
+		extSlow  = "CANARY-extid-slow-4d"
+		extShut  = "CANARY-extid-closed-5e"
+	)
+	canaries := []string{extIDA, extWrong, extThrot, extSlow, extShut}
+	open := []string{"*"}
+	doc := scopesDoc(t, map[string]scopeSpec{
+		"good":      {RoleARN: roleA, ExternalID: extIDA, Callers: open, Secrets: tenantPatterns},
+		"wrong":     {RoleARN: roleA, ExternalID: extWrong, Callers: open, Secrets: tenantPatterns},
+		"throttled": {RoleARN: roleB, ExternalID: extThrot, Callers: open, Secrets: []string{"*"}},
+		"slow":      {RoleARN: roleSlow, ExternalID: extSlow, Callers: open, Secrets: []string{"*"}},
+		"closed":    {RoleARN: roleA, ExternalID: extShut, Callers: []string{"arn:aws:sts::" + account + ":assumed-role/nobody/*"}, Secrets: open},
+	})
+	f := startScopedTraced(t, "SCOPES="+doc, "LOG_LEVEL=debug", "AWS_MAX_ATTEMPTS=2")
+	if err := f.sm.AddRole(roleSlow, smfake.RequireExternalID(extSlow)); err != nil {
+		t.Fatal(err)
+	}
+	f.sm.Inject(smfake.Fault{Op: "AssumeRole", RoleARN: roleB, Code: "Throttling"})
+	f.sm.Inject(smfake.Fault{Op: "AssumeRole", RoleARN: roleSlow, Latency: 5 * time.Second})
+
+	n := 0
+	trace := func() string {
+		n++
+		return fmt.Sprintf("Root=1-6929d590-%024x;Parent=53995c3f42cd8ad8;Sampled=1", 0xe0000+n)
+	}
+	check := func(name string, p proxyResponse, status int) {
+		t.Helper()
+		if p.StatusCode != status {
+			t.Errorf("%s: status %d, want %d: %s", name, p.StatusCode, status, p.Body)
+		}
+		for _, c := range canaries {
+			if strings.Contains(p.Body, c) {
+				t.Errorf("%s: external id %s in the answer: %s", name, c, p.Body)
+			}
+		}
+	}
+	check("resolve", f.invoke(t, scoped(t, "good", keyOf(tenantASecret)), trace()), 200)
+	check("dry run", f.invoke(t, scoped(t, "good", keyOf(tenantASecret), `,"dry_run":true`), trace()), 200)
+	check("key not found", f.invoke(t, scoped(t, "good", `{"k":"`+mask("nope", tenantASecret)+`"}`), trace()), 422)
+	check("forced", f.invoke(t, scoped(t, "good", keyOf(tenantASecret), `,"max_age":0`), trace()), 200)
+	check("wrong external id", f.invoke(t, scoped(t, "wrong", keyOf(tenantASecret)), trace()), 502)
+	check("remembered refusal", f.invoke(t, scoped(t, "wrong", keyOf(tenantASecret)), trace()), 502)
+	check("throttled", f.invoke(t, scoped(t, "throttled", keyOf(tenantBSecret)), trace()), 503)
+	check("closed", f.invoke(t, scoped(t, "closed", keyOf(tenantASecret)), trace()), 403)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	a, err := f.api.Invoke(ctx, lambdatest.Invocation{Payload: scoped(t, "slow", keyOf(tenantBSecret)), TraceID: trace(), Timeout: 1500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p proxyResponse
+	if err := json.Unmarshal(a.Body, &p); err != nil {
+		t.Fatalf("%s: %v", a.Body, err)
+	}
+	check("timeout", p, 503)
+	f.collect(t, fmt.Sprintf("1-6929d590-%024x", 0xe0000+n), "resolve")
+
+	sent := map[string]bool{}
+	for _, c := range f.sm.AssumeRoleCalls() {
+		for _, id := range canaries {
+			sent[id] = sent[id] || c.ExternalIDIs(id)
+		}
+	}
+	for _, id := range []string{extIDA, extWrong, extThrot, extSlow} {
+		if !sent[id] {
+			t.Errorf("external id %s was never sent to STS: the path was not exercised", id)
+		}
+	}
+	logs := f.logs.String()
+	if !strings.Contains(logs, `"level":"DEBUG"`) {
+		t.Errorf("debug logging was not on:\n%s", logs)
+	}
+	f.mu.Lock()
+	docs := append([][]byte(nil), f.docs...)
+	f.mu.Unlock()
+	if len(docs) == 0 {
+		t.Fatal("no trace documents were captured")
+	}
+	for _, c := range canaries {
+		if strings.Contains(logs, c) {
+			t.Errorf("external id %s is in the logs", c)
+		}
+		for _, d := range docs {
+			if strings.Contains(string(d), c) {
+				t.Errorf("external id %s is in a trace document: %s", c, d)
+			}
+		}
+	}
+	if strings.Contains(logs, tenantAValue) {
+		t.Errorf("a secret value is in the logs")
 	}
 }

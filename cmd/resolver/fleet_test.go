@@ -15,7 +15,7 @@ import (
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
-// TestFleetColdStormThroughBinary is SPEC §7's cold storm in small: several
+// TestFleetColdStormThroughBinary is the fleet's cold storm (docs/operations.md, "Fleet and quotas") in small: several
 // execution environments (each the built bootstrap in its own process,
 // with its own cache) answer their first request at once, each naming 25
 // cold secrets, against one double whose quotas are scaled to the fleet

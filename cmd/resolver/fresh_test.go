@@ -11,7 +11,7 @@ import (
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
-// TestFreshOnDemandThroughBinary is SPEC §8 through the built binary: a
+// TestFreshOnDemandThroughBinary is freshness on demand (docs/api.md) through the built binary: a
 // rotation inside the TTL, then max_age 0 (or Cache-Control: no-cache)
 // gets the new value and version, which later requests get from memory;
 // a flood of forced requests within REFRESH_MIN_INTERVAL costs one read;

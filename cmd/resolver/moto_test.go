@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
@@ -208,4 +209,51 @@ func TestMoto(t *testing.T) {
 			t.Errorf("max_age 0: %s; want the new value and VersionId %s (was %v)", p.Body, aws.ToString(put.VersionId), first)
 		}
 	})
+}
+
+// TestMotoScope: a scoped request resolves through moto's STS (AssumeRole,
+// answered on the same port as Secrets Manager) and its Secrets Manager,
+// and the summary line shows the role was assumed once.
+func TestMotoScope(t *testing.T) {
+	t.Parallel()
+	url := startMoto(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := motoClient(url, "us-east-1").CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name:         aws.String("tenant/api"),
+		SecretString: aws.String(`{"token":"moto-tenant-token"}`),
+	})
+	if err != nil {
+		t.Fatalf("CreateSecret: %v", err)
+	}
+	arn := aws.ToString(out.ARN)
+	const extID = "moto-external-id-canary"
+	doc := `{"tenant":{"role_arn":"arn:aws:iam::123456789012:role/tenant-reader","external_id":"` + extID + `",` +
+		`"callers":["*"],"secrets":["arn:aws:secretsmanager:us-east-1:123456789012:secret:tenant/*"]}}`
+	e := startEmulator(t, url, "AWS_ENDPOINT_URL_STS="+url, "SCOPES="+doc, "AWS_MAX_ATTEMPTS=2")
+	e.noLeak("moto-tenant-token", extID)
+
+	conn := `{"t":"` + mask("token", arn) + `"}`
+	p := e.invokeProxy(t, post(t, `{"connection":`+conn+`,"scope":"tenant"}`))
+	wantResolved(t, p, `{"t":"moto-tenant-token"}`, answer.MaskEntry{Path: "/connection/t", Key: "token", SecretARN: arn, Status: "resolved"})
+	if strings.Contains(string(p.raw), extID) {
+		t.Errorf("the answer holds the external id")
+	}
+
+	// The summary line names the scope and counts one AssumeRole.
+	var line map[string]any
+	for deadline := time.Now().Add(3 * time.Second); line == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, l := range strings.Split(e.logs.String(), "\n") {
+			var m map[string]any
+			if json.Unmarshal([]byte(l), &m) == nil && m["message"] == "request" && m["scope"] == "tenant" {
+				line = m
+			}
+		}
+	}
+	if line == nil {
+		t.Fatalf("no summary line of the scoped request:\n%s", e.logs.String())
+	}
+	if _, n := assumeRoleMetric(t, line); n != 1 {
+		t.Errorf("summary line %v: want 1 AssumeRole call", line)
+	}
 }

@@ -3,7 +3,6 @@ package api
 import (
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // Bounds on what the function keeps from an event and repeats from it.
@@ -23,9 +22,6 @@ const (
 	// cache-control; more make the event malformed, as a longer list
 	// does (dropping some could drop a max-age=0).
 	maxHeaderValues = 100
-	// maxEchoed bounds what a log line or an error message repeats of an
-	// event's route, path or caller.
-	maxEchoed = 256
 )
 
 // stringTooLong is a string member of an event over maxEventString, or
@@ -38,18 +34,4 @@ func (e *stringTooLong) Error() string {
 		return e.what + " has more than " + strconv.Itoa(maxHeaderValues) + " values or " + strconv.Itoa(maxEventString) + " bytes"
 	}
 	return e.what + " is longer than " + strconv.Itoa(maxEventString) + " bytes"
-}
-
-// echoed is s as a log line or an error message may repeat it: whole up
-// to maxEchoed bytes; longer, cut on a character boundary and marked with
-// its full length.
-func echoed(s string) string {
-	if len(s) <= maxEchoed {
-		return s
-	}
-	n := maxEchoed
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…[cut: " + strconv.Itoa(len(s)) + " bytes in all]"
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 )
 
 // Each string member the decoder keeps is kept up to maxEventString bytes
@@ -99,20 +98,5 @@ func TestLargeEventsDecodeSmall(t *testing.T) {
 		if alloc > 1<<20 {
 			t.Errorf("6 MB %s: %d KiB allocated, want under 1 MiB", tt.what, alloc>>10)
 		}
-	}
-}
-
-func TestEchoed(t *testing.T) {
-	t.Parallel()
-	short := strings.Repeat("a", maxEchoed)
-	if got := echoed(short); got != short {
-		t.Errorf("a string of %d bytes was cut: %q", len(short), got)
-	}
-	// A three-byte character straddling the bound is dropped whole.
-	s := strings.Repeat("a", maxEchoed-1) + "€" + strings.Repeat("b", 1000)
-	got := echoed(s)
-	want := strings.Repeat("a", maxEchoed-1) + "…[cut: 1258 bytes in all]"
-	if got != want || !utf8.ValidString(got) {
-		t.Errorf("echoed(%d bytes) = %q, want %q", len(s), got, want)
 	}
 }

@@ -38,7 +38,7 @@ func TestLongRouteAndCallerEchoedCut(t *testing.T) {
 		{"long caller", withCaller(httpEvent("POST", "/v1/resolve", reqBody, false), longCaller), 200, "caller"},
 	} {
 		var logs bytes.Buffer
-		h := handler(store{}, &logs, api.WithAccess(access))
+		h := handler(store{}, &logs, api.WithCallerRules(access))
 		a := invoke(t, h, tt.event)
 		if a.StatusCode != tt.status {
 			t.Errorf("%s: %d %.300s", tt.name, a.StatusCode, a.Body)

@@ -36,7 +36,7 @@ func (m memoryStore) Get(_ context.Context, arns []string, _ secrets.Freshness) 
 func ExampleHandler_Invoke() {
 	const jira = "arn:aws:secretsmanager:us-east-1:137149879143:secret:jira-AbCdEf"
 	r := resolve.New(memoryStore{jira: `{"token":"t0k3n"}`})
-	h := api.New(r, api.WithAccess(func(caller, secretARN string) bool {
+	h := api.New(r, api.WithCallerRules(func(caller, secretARN string) bool {
 		return strings.HasSuffix(caller, ":role/workato-connector") && strings.Contains(secretARN, ":secret:jira-")
 	}))
 

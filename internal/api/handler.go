@@ -34,9 +34,9 @@ const (
 	maxReserve = time.Second
 )
 
-// Access decides whether caller (an IAM principal ARN, or "" for a direct
-// invocation) may resolve a secret ARN.
-type Access func(caller, secretARN string) bool
+// CallerRules decide whether caller (an IAM principal ARN, or "" for a
+// direct invocation) may resolve a secret ARN.
+type CallerRules func(caller, secretARN string) bool
 
 // Handler answers Lambda invocations. It implements lambda.Handler, taking
 // the raw event so that each source can be told apart and the payload is
@@ -46,7 +46,8 @@ type Handler struct {
 	maxBodyBytes int
 	// maxResponseBytes bounds the response, envelope included.
 	maxResponseBytes int
-	access           Access
+	allowlist        resolve.Allow
+	callerRules      CallerRules
 	logger           *slog.Logger
 	namespace        string
 	// recorder writes each request's summary line and its metrics.
@@ -65,8 +66,15 @@ func WithMaxBodyBytes(n int) Option { return func(h *Handler) { h.maxBodyBytes =
 // above it). Give the resolver the same limit, so that it refuses early.
 func WithMaxResponseBytes(n int) Option { return func(h *Handler) { h.maxResponseBytes = n } }
 
-// WithAccess sets the allowlist and caller rules; nil allows every secret.
-func WithAccess(a Access) Option { return func(h *Handler) { h.access = a } }
+// WithAllowlist sets the secrets any request may resolve, scoped or not
+// (SECRET_ARN_ALLOWLIST); nil allows every secret.
+func WithAllowlist(a resolve.Allow) Option { return func(h *Handler) { h.allowlist = a } }
+
+// WithCallerRules sets which secrets each caller may resolve in a request
+// that names no scope (CALLER_RULES); nil allows every secret. A scoped
+// request is not held to them: its scope's callers and secrets stand in
+// for them.
+func WithCallerRules(c CallerRules) Option { return func(h *Handler) { h.callerRules = c } }
 
 // WithMetricsNamespace sets the CloudWatch namespace of the metrics that
 // each request's summary line carries in Embedded Metric Format; "" turns
@@ -141,9 +149,9 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 			sum.Codes, sum.Status = []answer.Code{answer.InternalError}, a.status
 			out, err = envelop(req.source, a), nil
 		}
-		sum.Source, sum.Route = req.source.String(), echoed(req.method+" "+req.path)
+		sum.Source, sum.Route = req.source.String(), telemetry.Echo(req.method+" "+req.path)
 		if req.caller != "" {
-			sum.Caller = echoed(req.caller)
+			sum.Caller = telemetry.Echo(req.caller)
 		}
 		h.recorder.Record(ctx, &sum, start)
 	}()
@@ -241,16 +249,16 @@ func (h *Handler) readBody(r request, body []byte, b64 bool) (request, response)
 
 func (h *Handler) route(ctx context.Context, r request, sum *telemetry.Summary) response {
 	if r.path != Route {
-		return errorResponse(answer.NotFound, "no route "+strconv.Quote(echoed(r.path))+"; the function answers POST "+Route)
+		return errorResponse(answer.NotFound, "no route "+strconv.Quote(telemetry.Echo(r.path))+"; the function answers POST "+Route)
 	}
 	if r.method != "POST" {
-		a := errorResponse(answer.MethodNotAllowed, "method "+strconv.Quote(echoed(r.method))+" is not allowed on "+Route+"; use POST")
+		a := errorResponse(answer.MethodNotAllowed, "method "+strconv.Quote(telemetry.Echo(r.method))+" is not allowed on "+Route+"; use POST")
 		a.allow = true
 		return a
 	}
-	var p resolve.Params
-	if h.access != nil {
-		p.Allow = func(arn string) bool { return h.access(r.caller, arn) }
+	p := resolve.Params{Allowlist: h.allowlist, Caller: r.caller, Direct: r.source == direct}
+	if h.callerRules != nil {
+		p.CallerRules = func(arn string) bool { return h.callerRules(r.caller, arn) }
 	}
 	var err error
 	if p.MaxAge, p.MaxAgeSet, err = parseCacheControl(r.cacheControl); err != nil {
@@ -266,9 +274,11 @@ func (h *Handler) route(ctx context.Context, r request, sum *telemetry.Summary) 
 			panic(err) // Resolve returns no other error; reaching here is a bug
 		}
 		sum.Codes = []answer.Code{re.Code}
+		sum.Scope, sum.AssumeRoleCalls = telemetry.Echo(re.Scope), re.AssumeRoleCalls
 		return errorResponse(re.Code, re.Message)
 	}
 	sum.Resolved, sum.DryRun, sum.Masks, sum.Unique = true, res.DryRun, len(res.Masks), res.Unique
+	sum.Scope, sum.AssumeRoleCalls = res.Scope, res.AssumeRoleCalls
 	st := res.Stats
 	sum.Reads = telemetry.Reads{Hits: st.Hits, Misses: st.Misses, Stale: st.Stale, Calls: st.Calls, Throttles: st.Throttles, Forced: st.Forced}
 	if res.Failed > 0 {

@@ -318,7 +318,7 @@ func TestCallerAccess(t *testing.T) {
 	var seen []string
 	access := func(c, a string) bool { seen = append(seen, c); return c == caller }
 	var logs bytes.Buffer
-	h := handler(store{}, &logs, api.WithAccess(access))
+	h := handler(store{}, &logs, api.WithCallerRules(access))
 	if a := invoke(t, h, httpEvent("POST", "/v1/resolve", reqBody, false)); a.StatusCode != 200 {
 		t.Errorf("allowed caller: %d %s", a.StatusCode, a.Body)
 	}

@@ -39,21 +39,31 @@ func TestSummaryLineGolden(t *testing.T) {
 		store store
 		event []byte
 		opts  []api.Option
+		// scoped resolves with the scopes of scopesDoc.
+		scoped bool
 	}{
-		{"resolved over the HTTP API", store{stats: stats}, httpEvent("POST", "/v1/resolve", reqBody, false), nil},
-		{"dry run, direct", store{}, []byte(`{"connection":{"a":"` + mask + `"},"dry_run":true}`), nil},
-		{"throttled mask over the REST API", store{err: &secrets.Error{Code: answer.Throttled, ARN: arn}}, restEvent("POST", "/v1/resolve", reqBody), nil},
-		{"invalid request", store{}, []byte(`{"connection":`), nil},
-		{"no route, path cut", store{}, httpEvent("GET", long, "", false), nil},
-		{"caller cut", store{}, bytes.ReplaceAll(httpEvent("POST", "/v1/resolve", reqBody, false), []byte(caller), []byte(caller+strings.Repeat("/x", 300))), nil},
-		{"method not allowed", store{}, restEvent("GET", "/v1/resolve", ""), nil},
-		{"panic", store{panic: true}, []byte(reqBody), nil},
-		{"no metrics", store{}, []byte(reqBody), []api.Option{api.WithMetricsNamespace("")}},
-		{"other namespace", store{}, []byte(reqBody), []api.Option{api.WithMetricsNamespace("team-a")}},
+		{"resolved over the HTTP API", store{stats: stats}, httpEvent("POST", "/v1/resolve", reqBody, false), nil, false},
+		{"dry run, direct", store{}, []byte(`{"connection":{"a":"` + mask + `"},"dry_run":true}`), nil, false},
+		{"throttled mask over the REST API", store{err: &secrets.Error{Code: answer.Throttled, ARN: arn}}, restEvent("POST", "/v1/resolve", reqBody), nil, false},
+		{"invalid request", store{}, []byte(`{"connection":`), nil, false},
+		{"no route, path cut", store{}, httpEvent("GET", long, "", false), nil, false},
+		{"caller cut", store{}, bytes.ReplaceAll(httpEvent("POST", "/v1/resolve", reqBody, false), []byte(caller), []byte(caller+strings.Repeat("/x", 300))), nil, false},
+		{"method not allowed", store{}, restEvent("GET", "/v1/resolve", ""), nil, false},
+		{"panic", store{panic: true}, []byte(reqBody), nil, false},
+		{"no metrics", store{}, []byte(reqBody), []api.Option{api.WithMetricsNamespace("")}, false},
+		{"other namespace", store{}, []byte(reqBody), []api.Option{api.WithMetricsNamespace("team-a")}, false},
+		{"scoped over the HTTP API", store{stats: stats}, httpEvent("POST", "/v1/resolve", scopedBody("tenant"), false), nil, true},
+		{"scoped mask failed", store{err: &secrets.Error{Code: answer.Throttled, ARN: arn}}, httpEvent("POST", "/v1/resolve", scopedBody("tenant"), false), nil, true},
+		{"scope not allowed", store{}, httpEvent("POST", "/v1/resolve", scopedBody("tenant-z"), false), nil, true},
+		{"scope unavailable", store{}, httpEvent("POST", "/v1/resolve", scopedBody("denied"), false), nil, true},
 	} {
 		var logs bytes.Buffer
 		l := slog.New(telemetry.NewLogHandler(&logs, slog.LevelInfo, ""))
-		h := api.New(resolve.New(tc.store), append([]api.Option{api.WithLogger(l)}, tc.opts...)...)
+		r := resolve.New(tc.store)
+		if tc.scoped {
+			r = scopedResolver(t, tc.store, nil)
+		}
+		h := api.New(r, append([]api.Option{api.WithLogger(l)}, tc.opts...)...)
 		ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
 		if _, err := h.Invoke(ctx, tc.event); err != nil {
 			t.Fatal(err)

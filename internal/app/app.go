@@ -8,12 +8,16 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/maskresolver/maskresolver/internal/api"
 	"github.com/maskresolver/maskresolver/internal/config"
 	"github.com/maskresolver/maskresolver/internal/resolve"
+	"github.com/maskresolver/maskresolver/internal/scopes"
 	"github.com/maskresolver/maskresolver/internal/secrets"
 	"github.com/maskresolver/maskresolver/internal/telemetry"
 )
@@ -40,8 +44,10 @@ type Option func(*options)
 func WithLogOutput(w io.Writer) Option { return func(o *options) { o.logOutput = w } }
 
 // New builds the handler of one execution environment from its
-// environment variables, read through lookup. It makes no network call:
-// credentials and region clients are resolved on first use.
+// environment variables, read through lookup. It makes no network call
+// but two: the reads of PREFETCH_SECRETS, and of SCOPES_SECRET_ARN, whose
+// failure fails the cold start. Credentials and region clients are
+// resolved on first use.
 func New(ctx context.Context, lookup func(string) (string, bool), opts ...Option) (*api.Handler, error) {
 	o := options{logOutput: os.Stdout}
 	for _, fn := range opts {
@@ -83,6 +89,15 @@ func New(ctx context.Context, lookup func(string) (string, bool), opts ...Option
 	if err != nil {
 		return nil, err
 	}
+	reg, err := newScopes(ctx, awsCfg, &cfg, lookup, logger)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range cfg.PrefetchSecrets {
+		if reg.IsScopesSecret(a) {
+			return nil, fmt.Errorf("invalid configuration: PREFETCH_SECRETS: %s is the scopes secret (SCOPES_SECRET_ARN), which is never resolved", a)
+		}
+	}
 	if len(cfg.PrefetchSecrets) > 0 {
 		prefetch(ctx, store, cfg.PrefetchSecrets, logger)
 	}
@@ -92,14 +107,63 @@ func New(ctx context.Context, lookup func(string) (string, bool), opts ...Option
 		resolve.WithMaxStringBytes(cfg.MaxStringBytes),
 		resolve.WithMaxSecrets(cfg.MaxSecrets),
 		resolve.WithMaxResponseBytes(cfg.MaxResponseBytes),
+		resolve.WithScopes(reg, func(key string, creds aws.CredentialsProvider) resolve.Store {
+			return store.Partition(key, creds)
+		}),
 	)
-	return api.New(r,
+	hopts := []api.Option{
 		api.WithMaxBodyBytes(cfg.MaxBodyBytes),
 		api.WithMaxResponseBytes(cfg.MaxResponseBytes),
-		api.WithAccess(cfg.Allowed),
 		api.WithLogger(logger),
 		api.WithMetricsNamespace(cfg.MetricsNamespace),
-	), nil
+	}
+	if cfg.Allowlist != nil {
+		hopts = append(hopts, api.WithAllowlist(cfg.Allowlist.Match))
+	}
+	if cfg.CallerRules != nil {
+		hopts = append(hopts, api.WithCallerRules(cfg.CallerAllowed))
+	}
+	return api.New(r, hopts...), nil
+}
+
+// newScopes builds the scopes of SCOPES or SCOPES_SECRET_ARN, nil when
+// there are none. The STS client, like the Secrets Manager client that
+// reads SCOPES_SECRET_ARN, is built from the function's aws.Config: it
+// signs with the function's role, is traced like every SDK client, and
+// retries as the store's reads do. An unreadable or invalid
+// SCOPES_SECRET_ARN is an error, which names neither the document nor an
+// external id.
+func newScopes(ctx context.Context, awsCfg aws.Config, cfg *config.Config, lookup func(string) (string, bool), logger *slog.Logger) (*scopes.Registry, error) {
+	if cfg.Scopes.Len() == 0 && cfg.ScopesSecretARN == "" {
+		return nil, nil
+	}
+	client := sts.NewFromConfig(awsCfg, func(o *sts.Options) {
+		if awsCfg.Retryer == nil {
+			o.Retryer = secrets.NewRetryer(o.RetryMode)
+		}
+	})
+	name, _ := lookup("AWS_LAMBDA_FUNCTION_NAME")
+	opts := []scopes.Option{
+		scopes.WithFunctionName(name),
+		scopes.WithTTL(cfg.CacheTTL),
+		scopes.WithRefusedTTL(cfg.CacheNotFoundTTL),
+		scopes.WithLogger(logger),
+	}
+	if cfg.ScopesSecretARN != "" {
+		sm := secretsmanager.NewFromConfig(awsCfg, func(o *secretsmanager.Options) {
+			if awsCfg.Retryer == nil {
+				o.Retryer = secrets.NewRetryer(o.RetryMode)
+			}
+		})
+		opts = append(opts, scopes.WithScopesSecret(cfg.ScopesSecretARN, sm))
+	} else {
+		opts = append(opts, scopes.WithScopes(cfg.Scopes))
+	}
+	reg, err := scopes.New(ctx, client, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("invalid configuration: %w", err)
+	}
+	return reg, nil
 }
 
 // defaults gathers the default of each setting from the package that uses

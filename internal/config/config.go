@@ -100,6 +100,13 @@ func (c *Config) Allowed(caller, secretARN string) bool {
 	if c.Allowlist != nil && !c.Allowlist.Match(secretARN) {
 		return false
 	}
+	return c.CallerAllowed(caller, secretARN)
+}
+
+// CallerAllowed is Allowed without SECRET_ARN_ALLOWLIST: whether
+// CALLER_RULES let caller resolve a secret ARN (true without rules). A
+// request naming a scope is held to the allowlist but not to these rules.
+func (c *Config) CallerAllowed(caller, secretARN string) bool {
 	if c.CallerRules == nil {
 		return true
 	}

@@ -22,7 +22,7 @@ func TestReturnedSecretMustBeAllowed(t *testing.T) {
 	allow := func(arn string) bool {
 		return strings.HasSuffix(arn, ":secret:tenantA/db-abcdef") || strings.Contains(arn, "prod-jira")
 	}
-	res, err := resolve.New(store).Resolve(context.Background(), body(`["`+m("password", asked)+`","`+m("username", jiraARN)+`"]`), resolve.Params{Allow: allow})
+	res, err := resolve.New(store).Resolve(context.Background(), body(`["`+m("password", asked)+`","`+m("username", jiraARN)+`"]`), resolve.Params{Allowlist: allow})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package resolve
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"github.com/maskresolver/maskresolver/internal/answer"
 	"github.com/maskresolver/maskresolver/internal/jsonlex"
 	"github.com/maskresolver/maskresolver/internal/mask"
+	"github.com/maskresolver/maskresolver/internal/scopes"
 	"github.com/maskresolver/maskresolver/internal/secrets"
 	"github.com/maskresolver/maskresolver/internal/telemetry"
 )
@@ -20,6 +20,10 @@ import (
 type RequestError struct {
 	Code    answer.Code
 	Message string
+	// Scope is the scope the request named, as it named it, "" for none.
+	Scope string
+	// AssumeRoleCalls counts the sts:AssumeRole calls the request led.
+	AssumeRoleCalls int
 }
 
 func (e *RequestError) Error() string { return string(e.Code) + ": " + e.Message }
@@ -45,7 +49,11 @@ const (
 // Resolver resolves the masks of requests. Build one per execution
 // environment; it is safe for concurrent use.
 type Resolver struct {
-	store          Store
+	store Store
+	// scopes are the scopes requests may name (nil: none), and partition
+	// gives each one's part of the store.
+	scopes         *scopes.Registry
+	partition      PartitionFunc
 	maxMasks       int
 	maxDepth       int
 	maxStringBytes int
@@ -86,14 +94,25 @@ func New(store Store, opts ...Option) *Resolver {
 	return r
 }
 
-// Allow decides whether a secret ARN (as written in the mask) may be read
-// for this request. nil allows every ARN.
+// Allow decides whether a secret ARN (as written in the mask, and again
+// as Secrets Manager answers it) may be read for this request. nil allows
+// every ARN.
 type Allow func(secretARN string) bool
 
 // Params is what a request brings besides its body.
 type Params struct {
-	// Allow decides which secrets the caller may resolve; nil allows all.
-	Allow Allow
+	// Allowlist decides which secrets any request may resolve, scoped or
+	// not (SECRET_ARN_ALLOWLIST); nil allows all.
+	Allowlist Allow
+	// CallerRules decides which secrets the caller of a request that
+	// names no scope may resolve (CALLER_RULES); nil allows all. A scoped
+	// request ignores it: its scope's secrets stand in for it.
+	CallerRules Allow
+	// Caller is the IAM principal of an API Gateway request, "" when it
+	// has none; Direct is true for a direct invocation. A scope admits
+	// callers by them.
+	Caller string
+	Direct bool
 	// MaxAge, when MaxAgeSet, is the max-age of the request's
 	// Cache-Control header (no-cache is 0); the smaller of it and the
 	// body's max_age applies (docs/api.md, "Freshness").
@@ -116,27 +135,46 @@ type Result struct {
 	// Unique counts the distinct secrets named by valid masks.
 	Unique int
 	Stats  secrets.Stats
+	// Scope is the name of the request's scope, "" for none.
+	Scope string
+	// AssumeRoleCalls counts the sts:AssumeRole calls the request led.
+	AssumeRoleCalls int
 
 	connection []byte // the payload to return: rewritten, or as sent
 }
 
 // Resolve parses body, the request object {"connection": …, "dry_run": …,
-// "max_age": …}, reads the secrets its masks name and returns the outcome.
-// A request the contract rejects as a whole is a *RequestError.
+// "max_age": …, "scope": …}, reads the secrets its masks name and returns
+// the outcome. A request the contract rejects as a whole is a
+// *RequestError.
+//
+// A request naming a scope is refused (ScopeNotAllowed) right after it is
+// parsed, before the limits on masks, unless the scope exists and admits
+// the caller; its masks are allowed by SECRET_ARN_ALLOWLIST and the
+// scope's secrets, and read with the scope's credentials in the scope's
+// partition of the store, once they are ready (docs/scopes.md).
 func (r *Resolver) Resolve(ctx context.Context, body []byte, p Params) (*Result, error) {
-	allow := p.Allow
 	sc := scanner{buf: body, maxDepth: r.maxDepth, maxMasks: r.maxMasks, maxString: r.maxStringBytes}
 	_, endParse := telemetry.Start(ctx, "parse")
 	connStart, connEnd, dryRun, err := sc.request()
 	endParse("masks", len(sc.matches), "bytes", len(body))
-	if err != nil {
-		var tm *tooManyMasks
-		if errors.As(err, &tm) {
-			return nil, &RequestError{Code: answer.TooManyMasks, Message: tm.Error()}
-		}
+	// request returns a *tooManyMasks as is; a type assertion, unlike
+	// errors.As, costs the request no allocation.
+	tm, _ := err.(*tooManyMasks)
+	if err != nil && tm == nil {
 		return nil, &RequestError{Code: answer.InvalidRequest, Message: err.Error()}
 	}
-	res := &Result{DryRun: dryRun, Masks: make([]MaskResult, len(sc.matches))}
+	var scope *scopes.Handle
+	if sc.scopeSet {
+		if scope = r.open(ctx, sc.scope, p); scope == nil {
+			return nil, &RequestError{Code: answer.ScopeNotAllowed, Scope: sc.scope,
+				Message: "the scope " + truncQuote([]byte(sc.scope)) + " is not open to this caller"}
+		}
+	}
+	if tm != nil {
+		return nil, &RequestError{Code: answer.TooManyMasks, Message: tm.Error(), Scope: sc.scope}
+	}
+	res := &Result{DryRun: dryRun, Masks: make([]MaskResult, len(sc.matches)), Scope: sc.scope}
 	if sc.maxAgeSet {
 		res.MaxAge = secrets.Freshness{MaxAge: sc.maxAge, Bounded: true}
 	}
@@ -162,8 +200,8 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, p Params) (*Result,
 			// The ARN as written: what follows "<prefix><key>:" up to "}}",
 			// taken as a substring so no mask costs an allocation here.
 			mr.ARN = h.value[m.Start+len(mask.Prefix)+len(m.Mask.Key)+1 : m.End-2]
-			if allow != nil && !allow(mr.ARN) {
-				mr.Code, mr.Message = answer.SecretNotAllowed, "the secret is outside the secrets this caller may resolve (SECRET_ARN_ALLOWLIST, CALLER_RULES)"
+			if !r.allowed(scope, &p, mr.ARN) {
+				mr.Code, mr.Message = answer.SecretNotAllowed, notAllowed(scope)
 				continue
 			}
 			j, ok := index[mr.ARN]
@@ -177,24 +215,41 @@ func (r *Resolver) Resolve(ctx context.Context, body []byte, p Params) (*Result,
 	}
 	res.Unique = len(arns)
 	if len(arns) > r.maxSecrets {
-		return nil, &RequestError{Code: answer.TooManyMasks, Message: fmt.Sprintf(
+		return nil, &RequestError{Code: answer.TooManyMasks, Scope: res.Scope, Message: fmt.Sprintf(
 			"the masks name %d distinct secrets, more than %d (MAX_SECRETS)", len(arns), r.maxSecrets)}
 	}
 
 	if n := answer.EntriesLen(res.Masks); n > r.maxResponseBytes {
-		return nil, r.tooLarge(n, "listing the masks")
+		e := r.tooLarge(n, "listing the masks")
+		e.Scope = res.Scope
+		return nil, e
 	}
 
 	var got []secrets.Result
 	if len(arns) > 0 {
-		got, res.Stats = r.store.Get(ctx, arns, res.MaxAge)
+		store := r.store
+		var calls *scopes.CallCount
+		if scope != nil {
+			// Ready before any read; then the reads, which count too the
+			// AssumeRole call of credentials renewed on the way.
+			calls = new(scopes.CallCount)
+			ctx = scopes.CountCalls(ctx, calls)
+			if err := scope.Ready(ctx); err != nil {
+				return nil, scopeError(err, res.Scope, calls.Load())
+			}
+			store = r.partition(scope.Partition(), scope.Credentials())
+		}
+		got, res.Stats = store.Get(ctx, arns, res.MaxAge)
+		if calls != nil {
+			res.AssumeRoleCalls = calls.Load()
+		}
 	}
 	// The ARN as written was allowed; the secret Secrets Manager replied
 	// with must be too. A partial ARN whose name happens to end in "-" and
 	// six characters can name a different secret than the pattern meant.
 	refused := make([]bool, len(got))
 	for j, g := range got {
-		refused[j] = allow != nil && g.Secret != nil && !allow(g.Secret.ARN)
+		refused[j] = g.Secret != nil && !r.allowed(scope, &p, g.Secret.ARN)
 	}
 	values := make([]string, len(sc.matches))
 	for i := range res.Masks {
@@ -283,10 +338,27 @@ func rewrite(conn []byte, base int, holders []holder, matches []mask.Match, valu
 	return append(out, conn[at:]...)
 }
 
-// request scans the request object: exactly the members "connection"
-// (required, any JSON value), "dry_run" (optional boolean) and "max_age"
-// (optional non-negative integer), once each.
+// request scans the request object, as members says. A payload of more
+// than MAX_MASKS masks is a *tooManyMasks, found once the whole request is
+// read, so that its "scope" is known (a scope's refusal comes before the
+// limits on masks); when the rest of such a request does not parse, it is
+// refused for its masks all the same, with no scope.
 func (s *scanner) request() (connStart, connEnd int, dryRun bool, err error) {
+	connStart, connEnd, dryRun, err = s.members()
+	if s.tooMany {
+		if err != nil {
+			s.scope, s.scopeSet = "", false
+		}
+		return 0, 0, false, &tooManyMasks{limit: s.maxMasks}
+	}
+	return connStart, connEnd, dryRun, err
+}
+
+// members scans the request object: exactly the members "connection"
+// (required, any JSON value), "dry_run" (optional boolean), "max_age"
+// (optional non-negative integer) and "scope" (optional string), once
+// each.
+func (s *scanner) members() (connStart, connEnd int, dryRun bool, err error) {
 	s.skipSpace()
 	if s.pos >= len(s.buf) || s.buf[s.pos] != '{' {
 		if s.pos >= len(s.buf) {
@@ -344,10 +416,14 @@ func (s *scanner) request() (connStart, connEnd int, dryRun bool, err error) {
 				if err := s.maxAgeMember(); err != nil {
 					return 0, 0, false, err
 				}
-			case string(name) == "connection" || string(name) == "dry_run" || string(name) == "max_age":
+			case string(name) == "scope" && !s.scopeSet:
+				if err := s.scopeMember(); err != nil {
+					return 0, 0, false, err
+				}
+			case string(name) == "connection" || string(name) == "dry_run" || string(name) == "max_age" || string(name) == "scope":
 				return 0, 0, false, s.errorf("duplicate member %q", name)
 			default:
-				return 0, 0, false, s.errorf("unknown member %s (expected \"connection\" and optional \"dry_run\" and \"max_age\")", truncQuote(name))
+				return 0, 0, false, s.errorf("unknown member %s (expected \"connection\" and optional \"dry_run\", \"max_age\" and \"scope\")", truncQuote(name))
 			}
 			s.skipSpace()
 			if s.pos >= len(s.buf) {
@@ -372,6 +448,25 @@ func (s *scanner) request() (connStart, connEnd int, dryRun bool, err error) {
 		return 0, 0, false, &syntaxError{offset: 0, msg: `the request has no "connection" member`}
 	}
 	return connStart, connEnd, dryRun, nil
+}
+
+// scopeMember scans the value of "scope", which must be a string (null
+// too is refused: a request either names a scope or has no "scope").
+func (s *scanner) scopeMember() error {
+	if s.pos >= len(s.buf) || s.buf[s.pos] != '"' {
+		return s.errorf(`"scope" must be a string, the name of a scope`)
+	}
+	start := s.pos
+	esc, err := s.stringToken()
+	if err != nil {
+		return err
+	}
+	raw := s.buf[start+1 : s.pos-1]
+	if esc {
+		raw = jsonlex.AppendUnescaped(nil, raw)
+	}
+	s.scope, s.scopeSet = string(raw), true
+	return nil
 }
 
 // maxMaxAge caps max_age: any larger value asks for nothing more, since

@@ -191,7 +191,7 @@ func TestResolveFailures(t *testing.T) {
 		`"denied":"` + m("k", "arn:aws:secretsmanager:us-west-2:137149879143:secret:other") + `"}`
 	store := newMemStore()
 	allow := func(arn string) bool { return !strings.Contains(arn, "us-west-2") }
-	res, err := resolve.New(store).Resolve(context.Background(), body(conn), resolve.Params{Allow: allow})
+	res, err := resolve.New(store).Resolve(context.Background(), body(conn), resolve.Params{Allowlist: allow})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,8 @@ type syntaxError struct {
 
 func (e *syntaxError) Error() string { return fmt.Sprintf("%s at offset %d", e.msg, e.offset) }
 
-// tooManyMasks stops the scan as soon as the limit is passed.
+// tooManyMasks refuses a request whose payload holds more masks than the
+// limit; the scan stops looking for masks as soon as it is passed.
 type tooManyMasks struct{ limit int }
 
 func (e *tooManyMasks) Error() string {
@@ -65,6 +66,13 @@ type scanner struct {
 	// maxAge is the request's "max_age" member, when maxAgeSet.
 	maxAge    time.Duration
 	maxAgeSet bool
+	// scope is the request's "scope" member, unescaped, when scopeSet.
+	scope    string
+	scopeSet bool
+	// tooMany is set once the payload holds more than maxMasks masks: the
+	// scan goes on to the end of the request, for its "scope", but finds
+	// no more masks.
+	tooMany bool
 
 	buf      []byte
 	pos      int
@@ -242,6 +250,9 @@ func (s *scanner) stringValue() error {
 	if err != nil {
 		return err
 	}
+	if s.tooMany {
+		return nil
+	}
 	raw := s.buf[start+1 : s.pos-1]
 	if esc {
 		s.tmp = jsonlex.AppendUnescaped(s.tmp[:0], raw)
@@ -259,7 +270,8 @@ func (s *scanner) stringValue() error {
 	s.matches = mask.AppendFind(s.matches, value)
 	n := len(s.matches) - first
 	if total := len(s.matches); total > s.maxMasks {
-		return &tooManyMasks{limit: s.maxMasks}
+		s.tooMany = true
+		return nil
 	}
 	s.holders = append(s.holders, holder{
 		start: start, end: s.pos, value: value, offs: offs, path: s.pointer(), first: first, n: n,

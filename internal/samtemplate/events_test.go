@@ -128,7 +128,7 @@ func checkRequest(t *testing.T, body []byte, masks int) map[string]any {
 	for k, v := range req {
 		switch k {
 		case "connection", "dry_run":
-		case "max_age": // seconds, a non-negative integer (SPEC §8)
+		case "max_age": // seconds, a non-negative integer (docs/api.md)
 			if n, ok := v.(float64); !ok || n < 0 || n != math.Trunc(n) {
 				t.Errorf("max_age = %v, want a non-negative integer", v)
 			}

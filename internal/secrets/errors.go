@@ -36,7 +36,7 @@ func (e *Error) Message() string {
 	case answer.SecretNotFound:
 		return "secret not found (or marked for deletion)"
 	case answer.AccessDenied:
-		return "the function's role may not read this secret"
+		return "the role that reads this request's secrets (the function's own, or its scope's) may not read this secret"
 	case answer.DecryptionFailure:
 		return "Secrets Manager could not decrypt the secret with its KMS key"
 	case answer.Throttled:

@@ -53,13 +53,14 @@ var throttles = retry.IsErrorThrottles(retry.DefaultThrottles)
 // quota is spent (ThrottlingException and its kin, by code).
 func isThrottle(err error) bool { return throttles.IsErrorThrottle(err).Bool() }
 
-// newRetryer is the store's retryer when the aws.Config brings none: the
-// SDK's standard retryer (or its adaptive mode, which adds a client-side
-// send-rate limiter, when AWS_RETRY_MODE=adaptive), with the backoff above
-// and without the SDK's retry quota, which would end a throttled read
-// after a fixed number of retries whatever its deadline; the deadline is
-// the bound here.
-func newRetryer(mode aws.RetryMode) aws.RetryerV2 {
+// NewRetryer is the store's retryer when the aws.Config brings none, and
+// the one for the function's other clients (STS's), so that they retry as
+// its reads do: the SDK's standard retryer (or its adaptive mode, which
+// adds a client-side send-rate limiter, when AWS_RETRY_MODE=adaptive),
+// with the backoff above and without the SDK's retry quota, which would
+// end a throttled read after a fixed number of retries whatever its
+// deadline; the deadline is the bound here.
+func NewRetryer(mode aws.RetryMode) aws.RetryerV2 {
 	std := func(o *retry.StandardOptions) {
 		o.MaxAttempts = DefaultMaxAttempts
 		o.MaxBackoff = throttleMaxBackoff

@@ -114,7 +114,7 @@ func New(cfg aws.Config, opts ...Option) (*Store, error) {
 				so.Credentials = creds
 			}
 			if cfg.Retryer == nil {
-				so.Retryer = newRetryer(so.RetryMode)
+				so.Retryer = NewRetryer(so.RetryMode)
 			}
 			so.Retryer = retryTruncated{so.Retryer}
 		})

@@ -47,10 +47,16 @@ func (r *Recorder) appendMetrics(attrs []slog.Attr, s *Summary, st Reads, masks 
 	if n > 0 {
 		attrs = append(attrs, slog.Float64("CacheHitRatio", 100*float64(st.Hits)/float64(n)))
 	}
+	// Only a scoped request can call STS: its lines carry the count, 0
+	// included, and unscoped lines stay as they were.
+	scoped := s.Scope != ""
+	if scoped {
+		attrs = append(attrs, slog.Int("AssumeRoleCalls", s.AssumeRoleCalls))
+	}
 	if errored == 1 {
 		attrs = append(attrs, slog.String("ErrorCode", s.Outcome()), slog.Int("ErrorsByCode", 1))
 	}
-	return append(attrs, slog.Any("_aws", emfDirective{ts: time.Now().UnixMilli(), metrics: r.emf.pick(n > 0, errored == 1)}))
+	return append(attrs, slog.Any("_aws", emfDirective{ts: time.Now().UnixMilli(), metrics: r.emf.pick(n > 0, scoped, errored == 1)}))
 }
 
 // emfDirective is the _aws member of a summary line: the timestamp and
@@ -74,22 +80,24 @@ func (d emfDirective) appendJSON(b []byte) []byte {
 }
 
 // emfLists are the CloudWatchMetrics lists of the summary line, one for
-// each kind of line: [hasRatio][errored], with or without the cache hit
-// ratio (only requests that looked a secret up have one), and with or
+// each kind of line: [hasRatio][scoped][errored], with or without the
+// cache hit ratio (only requests that looked a secret up have one), with
+// or without AssumeRoleCalls (only scoped requests have it), and with or
 // without the ErrorsByCode directive (dimensioned by the code that decided
 // a failed request's status).
-type emfLists [2][2][]byte
+type emfLists [2][2][2][]byte
 
-// pick is the list for a line with or without a hit ratio and an error.
-func (l emfLists) pick(hasRatio, errored bool) []byte {
-	i, j := 0, 0
-	if hasRatio {
-		i = 1
+// pick is the list for a line with or without a hit ratio, a scope and an
+// error.
+func (l emfLists) pick(hasRatio, scoped, errored bool) []byte {
+	return l[b2i(hasRatio)][b2i(scoped)][b2i(errored)]
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
 	}
-	if errored {
-		j = 1
-	}
-	return l[i][j]
+	return 0
 }
 
 // newEMFLists builds the lists for namespace; they depend on nothing else,
@@ -107,20 +115,25 @@ func newEMFLists(namespace string) (lists emfLists) {
 		{"ThrottlesAbsorbed", "Count"}, {"ForcedReads", "Count"}, {"Duration", "Milliseconds"},
 	}
 	for ratio := range 2 {
-		for errored := range 2 {
-			ms := slices.Clone(names)
-			if ratio == 1 {
-				ms = append(ms, metric{"CacheHitRatio", "Percent"})
+		for scoped := range 2 {
+			for errored := range 2 {
+				ms := slices.Clone(names)
+				if ratio == 1 {
+					ms = append(ms, metric{"CacheHitRatio", "Percent"})
+				}
+				if scoped == 1 {
+					ms = append(ms, metric{"AssumeRoleCalls", "Count"})
+				}
+				ds := []directive{{namespace, [][]string{{serviceDimension}}, ms}}
+				if errored == 1 {
+					ds = append(ds, directive{namespace, [][]string{{serviceDimension, "ErrorCode"}}, []metric{{"ErrorsByCode", "Count"}}})
+				}
+				b, err := json.Marshal(ds)
+				if err != nil {
+					panic(err) // strings and slices only: cannot fail
+				}
+				lists[ratio][scoped][errored] = b
 			}
-			ds := []directive{{namespace, [][]string{{serviceDimension}}, ms}}
-			if errored == 1 {
-				ds = append(ds, directive{namespace, [][]string{{serviceDimension, "ErrorCode"}}, []metric{{"ErrorsByCode", "Count"}}})
-			}
-			b, err := json.Marshal(ds)
-			if err != nil {
-				panic(err) // strings and slices only: cannot fail
-			}
-			lists[ratio][errored] = b
 		}
 	}
 	return lists

@@ -16,7 +16,7 @@ import (
 // the handler writes the line.
 func TestWriteJSONMatchesSlog(t *testing.T) {
 	t.Parallel()
-	emf := emfDirective{ts: 1796126400123, metrics: newEMFLists("maskresolver").pick(true, true)}
+	emf := emfDirective{ts: 1796126400123, metrics: newEMFLists("maskresolver").pick(true, true, true)}
 	at := time.Date(2026, 12, 1, 23, 44, 4, 120000000, time.UTC)
 	lambdaCtx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "8476a536-e9f4-11e8-9739-2dfe598c3fcd"})
 	for _, tt := range []struct {

@@ -34,6 +34,11 @@ type Summary struct {
 	// name.
 	Masks, Unique int
 	Reads         Reads
+	// Scope is the scope the request named ("" for none): its name, or
+	// as it was asked for (cut by Echo) when it was refused.
+	Scope string
+	// AssumeRoleCalls counts the sts:AssumeRole calls the request led.
+	AssumeRoleCalls int
 }
 
 // Reads are the secret store's counts for one request.
@@ -73,6 +78,9 @@ func (s *Summary) Annotations() []any {
 			"cache_hits", s.Reads.Hits, "cache_misses", s.Reads.Misses,
 			"throttles_absorbed", s.Reads.Throttles, "forced_reads", s.Reads.Forced)
 	}
+	if s.Scope != "" {
+		kv = append(kv, "scope", s.Scope, "assume_role_calls", s.AssumeRoleCalls)
+	}
 	return kv
 }
 
@@ -96,7 +104,7 @@ func (r *Recorder) Record(ctx context.Context, s *Summary, start time.Time) {
 		return
 	}
 	ms := float64(time.Since(start).Microseconds()) / 1000
-	attrs := make([]slog.Attr, 0, 32) // the most a line holds, with its metrics
+	attrs := make([]slog.Attr, 0, 32) // the most an unscoped line holds, with its metrics
 	attrs = append(attrs,
 		slog.String("source", s.Source),
 		slog.String("route", s.Route),
@@ -106,6 +114,9 @@ func (r *Recorder) Record(ctx context.Context, s *Summary, start time.Time) {
 	)
 	if s.Caller != "" {
 		attrs = append(attrs, slog.String("caller", s.Caller))
+	}
+	if s.Scope != "" {
+		attrs = append(attrs, slog.String("scope", s.Scope), slog.Int("assume_role_calls", s.AssumeRoleCalls))
 	}
 	var st Reads
 	masks := 0
@@ -137,14 +148,15 @@ func (r *Recorder) Record(ctx context.Context, s *Summary, start time.Time) {
 }
 
 // MaskFailures logs, at DEBUG, each failing mask by path, key and ARN
-// (never a value), with its code and reason.
+// (never a value), with its code and reason, each cut by Echo.
 func (r *Recorder) MaskFailures(ctx context.Context, masks []answer.Mask) {
 	if !r.logger.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
 	for _, m := range masks {
 		if m.Code != "" {
-			r.logger.DebugContext(ctx, "mask failed", "path", m.Path, "key", m.Key, "secret_arn", m.ARN, "code", string(m.Code), "reason", m.Message)
+			r.logger.DebugContext(ctx, "mask failed", "path", Echo(m.Path), "key", Echo(m.Key),
+				"secret_arn", Echo(m.ARN), "code", string(m.Code), "reason", Echo(m.Message))
 		}
 	}
 }
