@@ -1,11 +1,19 @@
 package smfake_test
 
 import (
+	"context"
+	"errors"
 	"math"
 	"slices"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
@@ -117,5 +125,159 @@ func TestFaultPercentRejects(t *testing.T) {
 			}()
 			smfake.New().Inject(smfake.Fault{Code: "ThrottlingException", Percent: p})
 		}()
+	}
+}
+
+func TestFaultCodes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		code       string
+		wantStatus int
+		check      func(error) bool
+	}{
+		{"ResourceNotFoundException", 400, func(err error) bool { var e *types.ResourceNotFoundException; return errors.As(err, &e) }},
+		{"DecryptionFailure", 400, func(err error) bool { var e *types.DecryptionFailure; return errors.As(err, &e) }},
+		{"InvalidRequestException", 400, func(err error) bool { var e *types.InvalidRequestException; return errors.As(err, &e) }},
+		{"InternalServiceError", 500, func(err error) bool { var e *types.InternalServiceError; return errors.As(err, &e) }},
+		{"AccessDeniedException", 400, nil},
+		{"ThrottlingException", 400, nil},
+	}
+	for _, tt := range tests {
+		for _, secretID := range []string{"", "prod/db"} {
+			t.Run(tt.code+"/secret="+secretID, func(t *testing.T) {
+				t.Parallel()
+				s, ts := start(t)
+				s.Inject(smfake.Fault{Op: "GetSecretValue", SecretID: secretID, Code: tt.code, Message: "injected"})
+				_, err := client(ts, region).GetSecretValue(t.Context(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(dbARN)})
+				var api smithy.APIError
+				if !errors.As(err, &api) || api.ErrorCode() != tt.code || api.ErrorMessage() != "injected" {
+					t.Fatalf("err = %v, want API error %s: injected", err, tt.code)
+				}
+				if tt.check != nil && !tt.check(err) {
+					t.Errorf("err = %T %v, not the modelled type", err, err)
+				}
+				var re *smithyhttp.ResponseError
+				if !errors.As(err, &re) || re.HTTPStatusCode() != tt.wantStatus {
+					t.Errorf("status = %v, want %d", err, tt.wantStatus)
+				}
+			})
+		}
+	}
+}
+
+func TestFaultScope(t *testing.T) {
+	t.Parallel()
+	s, ts := start(t)
+	if _, err := s.Put(smfake.Secret{ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:other", String: aws.String("o")}); err != nil {
+		t.Fatal(err)
+	}
+	s.Inject(smfake.Fault{SecretID: "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db", Code: "AccessDeniedException"})
+	s.Inject(smfake.Fault{Op: "DescribeSecret", Code: "ThrottlingException"})
+	c := client(ts, region)
+
+	if _, err := c.GetSecretValue(t.Context(), &secretsmanager.GetSecretValueInput{SecretId: aws.String("other")}); err != nil {
+		t.Errorf("other secret: %v", err)
+	}
+	_, err := c.GetSecretValue(t.Context(), &secretsmanager.GetSecretValueInput{SecretId: aws.String("prod/db")})
+	if code := errorCode(err); code != "AccessDeniedException" {
+		t.Errorf("prod/db: code %q (%v), want AccessDeniedException", code, err)
+	}
+	_, err = c.DescribeSecret(t.Context(), &secretsmanager.DescribeSecretInput{SecretId: aws.String("other")})
+	if code := errorCode(err); code != "ThrottlingException" {
+		t.Errorf("DescribeSecret: code %q (%v), want ThrottlingException", code, err)
+	}
+	// The fault names the us-east-1 secret; its eu-west-1 namesake is spared.
+	if _, err := s.Put(smfake.Secret{ARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db", String: aws.String("eu")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetSecretValue(t.Context(), &secretsmanager.GetSecretValueInput{SecretId: aws.String("arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db")}); err != nil {
+		t.Errorf("eu-west-1 prod/db: %v", err)
+	}
+
+	s.ClearFaults()
+	if _, err := c.GetSecretValue(t.Context(), &secretsmanager.GetSecretValueInput{SecretId: aws.String("prod/db")}); err != nil {
+		t.Errorf("after ClearFaults: %v", err)
+	}
+}
+
+func TestFaultLatency(t *testing.T) {
+	t.Parallel()
+	s, ts := start(t)
+	c := client(ts, region)
+
+	s.Inject(smfake.Fault{Latency: 30 * time.Millisecond, Times: 1})
+	begin := time.Now()
+	if _, err := c.GetSecretValue(t.Context(), &secretsmanager.GetSecretValueInput{SecretId: aws.String("prod/db")}); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(begin); d < 30*time.Millisecond {
+		t.Errorf("answered after %v, want at least the 30ms latency", d)
+	}
+
+	s.Inject(smfake.Fault{Latency: time.Minute})
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	begin = time.Now()
+	_, err := c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("prod/db")})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want context.DeadlineExceeded", err)
+	}
+	if d := time.Since(begin); d > 10*time.Second {
+		t.Errorf("gave up after %v", d)
+	}
+}
+
+func TestFaultTransport(t *testing.T) {
+	t.Parallel()
+	for name, f := range map[string]smfake.Fault{
+		"reset":     {Reset: true},
+		"truncate":  {Truncate: true},
+		"malformed": {Malformed: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s, ts := start(t)
+			f.Times = 1
+			s.Inject(f)
+			c := client(ts, region)
+			_, err := c.GetSecretValue(t.Context(), &secretsmanager.GetSecretValueInput{SecretId: aws.String("prod/db")})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			t.Logf("%s: %v", name, err)
+			var api smithy.APIError
+			if errors.As(err, &api) {
+				t.Errorf("err = %v, want a transport or deserialization error, not an API error", err)
+			}
+			if _, err := c.GetSecretValue(t.Context(), &secretsmanager.GetSecretValueInput{SecretId: aws.String("prod/db")}); err != nil {
+				t.Errorf("after the fault: %v", err)
+			}
+		})
+	}
+}
+
+func TestFaultTimesRetry(t *testing.T) {
+	t.Parallel()
+	s, ts := start(t)
+	s.Inject(smfake.Fault{Op: "GetSecretValue", Code: "ThrottlingException", Times: 1})
+	c := client(ts, region, func(o *secretsmanager.Options) {
+		o.RetryMaxAttempts = 0 // else it caps the retryer below at 1 attempt
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = 2
+			so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		})
+	})
+	out, err := c.GetSecretValue(t.Context(), &secretsmanager.GetSecretValueInput{SecretId: aws.String("prod/db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.SecretString) != dbValue {
+		t.Errorf("SecretString = %q", aws.ToString(out.SecretString))
+	}
+	if n := s.Calls("GetSecretValue"); n != 2 {
+		t.Errorf("Calls = %d, want 2 (one throttled, one retried)", n)
+	}
+	if n := s.SecretReads(dbARN); n != 2 {
+		t.Errorf("SecretReads = %d, want 2", n)
 	}
 }
