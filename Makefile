@@ -173,7 +173,7 @@ lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt -l: these files need gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
-	cfn-lint template.yaml
+	cfn-lint template.yaml docs/tenant-role.yaml
 
 deploy:
 	sam build && sam deploy --guided

@@ -38,10 +38,6 @@ const (
 	tenantAValue = "tenant-a-value-1f3e"
 	tenantBValue = "tenant-b-value-2d4c"
 	ownValue     = "own-value-3c5b"
-
-	// httpCaller is the principal of events/http-resolve.json, which post
-	// builds on.
-	httpCaller = "arn:aws:sts::" + account + ":assumed-role/workato-connector/workato-backend"
 )
 
 // scopeSpec is one scope of a document the tests write.
