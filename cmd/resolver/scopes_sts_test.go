@@ -192,3 +192,35 @@ func TestScopeSTSTimeout(t *testing.T) {
 		t.Errorf("answered after %v, past the 2 s deadline", d)
 	}
 }
+
+// TestScopeCredentialsRenewed: a scope's credentials are reused while
+// they are good and renewed before they expire — a minute before, so
+// credentials issued for 65 s are renewed on the first request more than
+// five seconds later — and the renewed ones read.
+func TestScopeCredentialsRenewed(t *testing.T) {
+	t.Parallel()
+	sm, url := newScopeFake(t)
+	if err := sm.AddRole(roleB, smfake.CredentialLifetime(65*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	e := startEmulator(t, url, "AWS_ENDPOINT_URL_STS="+url, "SCOPES="+testScopes(t), "REFRESH_MIN_INTERVAL=0s")
+	e.noLeak(tenantBValue)
+	ev := scoped(t, "b", keyOf(tenantBSecret), `,"max_age":0`)
+	want := func() {
+		t.Helper()
+		wantResolved(t, e.invokeProxy(t, ev), `{"k":"`+tenantBValue+`"}`, resolvedKey(tenantBSecret))
+	}
+	want()
+	want() // at once: reused
+	if n := len(sm.AssumeRoleCalls()); n != 1 {
+		t.Fatalf("%d AssumeRole calls for two requests at once, want 1", n)
+	}
+	time.Sleep(5500 * time.Millisecond)
+	want()
+	if n := len(sm.AssumeRoleCalls()); n != 2 {
+		t.Errorf("%d AssumeRole calls after the credentials came within a minute of expiry, want 2", n)
+	}
+	if n := readsBy(sm, roleB, tenantBSecret); n != 3 {
+		t.Errorf("role B read the secret %d times, want 3 (every request forced a read)", n)
+	}
+}
