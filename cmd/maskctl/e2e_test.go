@@ -110,6 +110,8 @@ func TestLocalFront(t *testing.T) {
 	if len(fromAPI) == 0 || !slices.Equal(fromAPI, fromCheck) {
 		t.Errorf("invalid masks:\n the function: %+v\n check:        %+v", fromAPI, fromCheck)
 	}
+
+	checkLocalFrontScope(t, url)
 }
 
 // startDevserver starts the devserver with args and waits until its -addr

@@ -3,11 +3,8 @@ package main
 import (
 	"encoding/json"
 	"net/http"
-	"os/exec"
 	"strings"
 	"testing"
-
-	"github.com/maskresolver/maskresolver/internal/lambdatest"
 )
 
 // Tests of --scope, which names one of the function's scopes (the request
@@ -157,30 +154,14 @@ func TestCheckScope(t *testing.T) {
 	}
 }
 
-// TestLocalFrontScope resolves the scope of events/secrets.json through
-// the local front: --scope names it, and its role, assumed by the function
-// through the double's STS, reads the secret the function's own role may
-// not.
-func TestLocalFrontScope(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the function, the emulator and the devserver (about 40 s on a cold cache)")
-	}
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("no go command:", err)
-	}
-	t.Parallel()
-	bootstrap, rie := lambdatest.Binaries(t)
-	devserver := lambdatest.Build(t, lambdatest.DevserverPkg)
-	t.Cleanup(func() {
-		for _, path := range []string{devserver, rie, bootstrap} {
-			lambdatest.AssertNoProcess(t, path)
-		}
-	})
-	addr := lambdatest.FreeAddr(t)
-	url := "http://" + addr + "/v1/resolve"
-	startDevserver(t, devserver, "-addr", addr, "-rie", rie, "-bootstrap", bootstrap,
-		"-secrets", "../../events/secrets.json", "-secrets-manager", "fake")
-
+// checkLocalFrontScope resolves the scope of events/secrets.json through
+// the local front at url: --scope names it, and its role, assumed by the
+// function through the double's STS, reads the secret the function's own
+// role may not. TestLocalFront calls it on its devserver: tests of one
+// package that run the same built binaries at once could not tell apart
+// whose processes outlived them.
+func checkLocalFrontScope(t *testing.T, url string) {
+	t.Helper()
 	const scopedMask = "{{workato:sm:api.token:arn:aws:secretsmanager:us-east-1:137149879143:secret:tenant-acme/jira-credentials-Ac3mE9}}"
 	payload := `{"token":"` + scopedMask + `"}`
 	res := testCLI(staticCreds, "us-east-1", nil).runTest(t, payload, "--url", url, "--scope", "tenant-acme")
