@@ -55,7 +55,7 @@ func TestProvisionedConcurrency(t *testing.T) {
 // have no useful bound and Lambda caps the description at 256 characters.
 // A deploy that changes only these leaves the alias, which the API invokes,
 // on the old version unless it also changes ConfigRevision.
-var versionUnnamed = []string{"SecretArnAllowlist", "CallerRules", "PrefetchSecretArns", "MetricsNamespace", "Scopes", "ScopesSecretArn"}
+var versionUnnamed = []string{"SecretArnAllowlist", "ScopedSecretArnPatterns", "CallerRules", "PrefetchSecretArns", "MetricsNamespace", "Scopes", "ScopesSecretArn"}
 
 // unversioned lists the function's properties that a published version does
 // not capture: the function's own concurrency, the alias's, the role, how

@@ -121,8 +121,11 @@ func TestEnvironment(t *testing.T) {
 	}
 
 	// The default allowlist must name the partition, not just leave a hole.
+	// Without ScopedSecretArnPatterns (TestScopedSecretPatterns), the
+	// allowlist alone.
 	vars := node(t, rawTemplate(t), "Resources", "ResolverFunction", "Properties", "Environment", "Variables")
-	def, given := assertIf(t, node(t, vars, "SECRET_ARN_ALLOWLIST"), "SECRET_ARN_ALLOWLIST", "UseDefaultAllowlist")
+	_, plain := assertIf(t, node(t, vars, "SECRET_ARN_ALLOWLIST"), "SECRET_ARN_ALLOWLIST", "HasScopedSecretPatterns")
+	def, given := assertIf(t, plain, "SECRET_ARN_ALLOWLIST without scoped patterns", "UseDefaultAllowlist")
 	assertScalar(t, def, "SECRET_ARN_ALLOWLIST default", "!Sub",
 		"arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:*")
 	assertScalar(t, given, "SECRET_ARN_ALLOWLIST given", "!Ref", "SecretArnAllowlist")

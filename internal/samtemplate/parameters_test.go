@@ -45,6 +45,8 @@ func TestParameters(t *testing.T) {
 		"ScopeRoleArns":   {"CommaDelimitedList", ""},
 		"ScopesSecretArn": {"String", ""},
 		"Scopes":          {"String", ""},
+		// Empty: SECRET_ARN_ALLOWLIST is the allowlist alone.
+		"ScopedSecretArnPatterns": {"CommaDelimitedList", ""},
 	}
 	for name, w := range want {
 		p, ok := tpl.Parameters[name]
@@ -111,17 +113,18 @@ func TestParameterGroups(t *testing.T) {
 		}
 	}
 	for p, want := range map[string]string{
-		"RefreshMinInterval":     "Cache",
-		"ReservedConcurrency":    "Capacity",
-		"ProvisionedConcurrency": "Capacity",
-		"PrefetchSecretArns":     "Capacity",
-		"MemorySize":             "Capacity",
-		"DeploymentType":         "Deployment",
-		"PreTrafficConnection":   "Deployment",
-		"ConfigRevision":         "Deployment",
-		"ScopeRoleArns":          "Scopes",
-		"ScopesSecretArn":        "Scopes",
-		"Scopes":                 "Scopes",
+		"RefreshMinInterval":      "Cache",
+		"ReservedConcurrency":     "Capacity",
+		"ProvisionedConcurrency":  "Capacity",
+		"PrefetchSecretArns":      "Capacity",
+		"MemorySize":              "Capacity",
+		"DeploymentType":          "Deployment",
+		"PreTrafficConnection":    "Deployment",
+		"ConfigRevision":          "Deployment",
+		"ScopeRoleArns":           "Scopes",
+		"ScopesSecretArn":         "Scopes",
+		"Scopes":                  "Scopes",
+		"ScopedSecretArnPatterns": "Scopes",
 	} {
 		if in[p] != want {
 			t.Errorf("parameter %s is in group %q, want %q", p, in[p], want)
