@@ -92,8 +92,12 @@ func TestScopeRefusedRemembered(t *testing.T) {
 	const remember = 3 * time.Second
 	e, sm := startScoped(t, "SCOPES="+testScopes(t), "CACHE_NOT_FOUND_TTL=3s")
 	ev := scoped(t, "broken", keyOf(tenantASecret))
-	refusedAt := time.Now()
+	// The refusal is remembered from some moment between sending the
+	// request and its answer: after sent, so it holds until at least
+	// sent+remember; before answered, so it ends by answered+remember.
+	sent := time.Now()
 	p := e.invokeProxy(t, ev)
+	answered := time.Now()
 	wantRequestError(t, p, http.StatusBadGateway, "ScopeUnavailable")
 	msg := decodeBody(t, p.Body).Error.Message
 	if !strings.Contains(msg, roleRefused) || !strings.Contains(msg, "AccessDenied") {
@@ -112,7 +116,7 @@ func TestScopeRefusedRemembered(t *testing.T) {
 
 	for _, ev := range [][]byte{ev, scoped(t, "broken", keyOf(tenantASecret), `,"max_age":0`)} {
 		p2 := e.invokeProxy(t, ev)
-		if time.Since(refusedAt) >= remember {
+		if time.Since(sent) >= remember {
 			t.Fatal("too slow to tell: the refusal may have been forgotten")
 		}
 		wantRequestError(t, p2, http.StatusBadGateway, "ScopeUnavailable")
@@ -132,7 +136,7 @@ func TestScopeRefusedRemembered(t *testing.T) {
 	if err := sm.Grant(tenantASecret, roleRefused); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Until(refusedAt.Add(remember + 200*time.Millisecond)))
+	time.Sleep(time.Until(answered.Add(remember + 200*time.Millisecond)))
 	wantResolved(t, e.invokeProxy(t, ev), `{"k":"`+tenantAValue+`"}`, resolvedKey(tenantASecret))
 }
 
