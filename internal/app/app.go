@@ -74,6 +74,9 @@ func New(ctx context.Context, lookup func(string) (string, bool), opts ...Option
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
+	// Wrapped once the configuration has set the client up (a custom CA
+	// bundle, for one, is applied through the buildable client).
+	awsCfg.HTTPClient = bodyCopy{awsCfg.HTTPClient}
 	if err := telemetry.Setup(&awsCfg, os.Stderr); err != nil {
 		return nil, err
 	}
