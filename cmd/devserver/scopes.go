@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
 // The scopes of a seed file.
@@ -39,20 +41,6 @@ type seedScope struct {
 	example string
 }
 
-// seedRoles is what seedScopes reads of a seed file.
-type seedRoles struct {
-	Secrets []struct {
-		ARN          string   `json:"arn"`
-		SecretString *string  `json:"secret_string"`
-		Deleted      bool     `json:"deleted"`
-		Readers      []string `json:"readers"`
-	} `json:"secrets"`
-	Roles []struct {
-		ARN        string  `json:"arn"`
-		ExternalID *string `json:"external_id"`
-	} `json:"roles"`
-}
-
 // seedScopes returns the scopes of the seed file at path, in the order of
 // its roles, and a note for each role that cannot be one (its name is not
 // a scope's name, or no secret lists it among its readers).
@@ -61,7 +49,7 @@ func seedScopes(path string) (scopes []seedScope, notes []string, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var f seedRoles
+	var f smfake.SeedFile
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, nil, fmt.Errorf("seed %s: %w", path, err)
 	}

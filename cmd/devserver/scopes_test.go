@@ -12,6 +12,7 @@ import (
 
 	"github.com/maskresolver/maskresolver/internal/config"
 	"github.com/maskresolver/maskresolver/internal/loadreport"
+	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
 // The scope of events/secrets.json.
@@ -31,7 +32,7 @@ func seedExternalID(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var f seedRoles
+	var f smfake.SeedFile
 	if err := json.Unmarshal(b, &f); err != nil {
 		t.Fatal(err)
 	}

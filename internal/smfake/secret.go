@@ -209,8 +209,10 @@ func (s *Server) storeLocked(k secretKey, e *secret, vid string, now time.Time) 
 	return e.arn(k)
 }
 
-// seedFile is the JSON form read by Load.
-type seedFile struct {
+// SeedFile is the JSON form of a seed file, as Load reads it; tools that
+// read a seed for their own ends (the devserver's scopes) decode the same
+// type.
+type SeedFile struct {
 	Account string `json:"account"`
 	Secrets []struct {
 		ARN          string   `json:"arn"`
@@ -241,7 +243,7 @@ type seedFile struct {
 func (s *Server) Load(r io.Reader) error {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
-	var f seedFile
+	var f SeedFile
 	if err := dec.Decode(&f); err != nil {
 		return fmt.Errorf("smfake: decode seed: %w", err)
 	}
