@@ -41,11 +41,18 @@ func (a ARN) String() string {
 // against such names.
 func (a ARN) HasSuffix() bool {
 	n := len(a.Name)
-	if n < suffixLen+2 || a.Name[n-suffixLen-1] != '-' {
+	return n >= suffixLen+2 && IsSuffix(a.Name[n-suffixLen-1:])
+}
+
+// IsSuffix reports whether s is a random suffix as Secrets Manager
+// appends it to a secret's name in its ARN: '-' and six ASCII letters or
+// digits ("-FsmeTs").
+func IsSuffix(s string) bool {
+	if len(s) != suffixLen+1 || s[0] != '-' {
 		return false
 	}
-	for i := n - suffixLen; i < n; i++ {
-		if !isAlnum(a.Name[i]) {
+	for i := 1; i < len(s); i++ {
+		if !isAlnum(s[i]) {
 			return false
 		}
 	}

@@ -268,6 +268,18 @@ func TestHasSuffix(t *testing.T) {
 	}
 }
 
+func TestIsSuffix(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]bool{
+		"-FsmeTs": true, "-abc123": true,
+		"": false, "FsmeTs": false, "-FsmeT": false, "-FsmeTs1": false, "_FsmeTs": false, "-Fsme.s": false, "-Fsmé": false,
+	} {
+		if got := IsSuffix(s); got != want {
+			t.Errorf("IsSuffix(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
 func TestErrorString(t *testing.T) {
 	t.Parallel()
 	_, err := Parse("Bearer " + seedMask)

@@ -223,18 +223,7 @@ func (r *Registry) IsScopesSecret(arn string) bool {
 		return false
 	}
 	rest := arn[len(r.secretPrefix):]
-	if rest == "" {
-		return true
-	}
-	if len(rest) != len("-XXXXXX") || rest[0] != '-' {
-		return false
-	}
-	for i := 1; i < len(rest); i++ {
-		if c := rest[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			return false
-		}
-	}
-	return true
+	return rest == "" || mask.IsSuffix(rest)
 }
 
 // Open returns the scope named name for a caller: principalARN is the IAM

@@ -203,7 +203,7 @@ var (
 		malformed:   "<html><body>smfake: malformed response</body></html>",
 		partial:     `{"ARN":"arn:aws:secretsmanager:`,
 		writeError: func(s *Server, w http.ResponseWriter, code, msg string) {
-			s.writeError(w, code, messageFor(code, msg))
+			s.writeError(w, code, messageIn(defaultMessages, code, msg))
 		},
 	}
 	queryProtocol = protocol{
@@ -211,7 +211,7 @@ var (
 		malformed:   `{"smfake": "malformed response"}`,
 		partial:     `<AssumeRoleResponse xmlns="` + stsNamespace + `"><AssumeRoleResult><Credentials><AccessKeyId>ASIA`,
 		writeError: func(s *Server, w http.ResponseWriter, code, msg string) {
-			s.writeSTSError(w, code, stsMessageFor(code, msg))
+			s.writeSTSError(w, code, messageIn(stsMessages, code, msg))
 		},
 	}
 )

@@ -191,7 +191,7 @@ func (s *Server) batchGetSecretValue(w http.ResponseWriter, r *http.Request, reg
 	}{SecretValues: []secretValue{}, Errors: []apiError{}}
 	for i, id := range in.SecretIDList {
 		if f := faults[i]; f != nil && f.Code != "" {
-			out.Errors = append(out.Errors, apiError{SecretID: id, ErrorCode: f.Code, Message: messageFor(f.Code, f.Message)})
+			out.Errors = append(out.Errors, apiError{SecretID: id, ErrorCode: f.Code, Message: messageIn(defaultMessages, f.Code, f.Message)})
 			continue
 		}
 		v, apiErr := s.readValue(id, region, c, "", "")

@@ -311,11 +311,14 @@ const (
 	msgDeleted  = "You can't perform this operation on the secret because it was marked for deletion."
 )
 
-func messageFor(code, msg string) string {
+// messageIn is the message of an error answered with code: msg when the
+// fault gives one, else the service's own text for code from messages (the
+// Secrets Manager or the STS table).
+func messageIn(messages map[string]string, code, msg string) string {
 	if msg != "" {
 		return msg
 	}
-	if m, ok := defaultMessages[code]; ok {
+	if m, ok := messages[code]; ok {
 		return m
 	}
 	return "smfake: injected " + code

@@ -375,16 +375,6 @@ var stsMessages = map[string]string{
 	"ExpiredToken":       msgExpiredToken,
 }
 
-func stsMessageFor(code, msg string) string {
-	if msg != "" {
-		return msg
-	}
-	if m, ok := stsMessages[code]; ok {
-		return m
-	}
-	return "smfake: injected " + code
-}
-
 // writeSTSError answers an STS error:
 //
 //	<ErrorResponse xmlns="..."><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>...</Message></Error><RequestId>...</RequestId></ErrorResponse>
