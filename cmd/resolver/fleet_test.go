@@ -15,15 +15,16 @@ import (
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
-// TestFleetColdStormThroughBinary is the fleet's cold storm (docs/operations.md, "Fleet and quotas") in small: several
-// execution environments (each the built bootstrap in its own process,
-// with its own cache) answer their first request at once, each naming 25
-// cold secrets, against one double whose quotas are scaled to the fleet
-// (E environments at E/1,000 of AWS's quotas stand for 1,000 at the real
-// ones). The quotas cannot serve the demand at once, so reads are
-// throttled — and every request still answers 200, with the right values,
-// before its deadline, the throttles it absorbed counted in its summary
-// line, its metrics and its trace.
+// TestFleetColdStormThroughBinary is the fleet's cold storm
+// (docs/operations.md, "Fleet and quotas") in small: several execution
+// environments (each the built bootstrap in its own process, with its own
+// cache) answer their first request at once, each naming 25 cold secrets,
+// against one double whose quotas are scaled to the fleet (E environments
+// at E/1,000 of AWS's quotas stand for 1,000 at the real ones). The quotas
+// cannot serve the demand at once, so reads are throttled — and every
+// request still answers 200, with the right values, before its deadline,
+// the throttles it absorbed counted in its summary line, its metrics and
+// its trace.
 func TestFleetColdStormThroughBinary(t *testing.T) {
 	t.Parallel()
 	const (

@@ -11,12 +11,13 @@ import (
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
-// TestFreshOnDemandThroughBinary is freshness on demand (docs/api.md) through the built binary: a
-// rotation inside the TTL, then max_age 0 (or Cache-Control: no-cache)
-// gets the new value and version, which later requests get from memory;
-// a flood of forced requests within REFRESH_MIN_INTERVAL costs one read;
-// a failed forced read answers an error, not the old value; and the
-// forced reads are counted in the summary line, EMF and X-Ray.
+// TestFreshOnDemandThroughBinary is freshness on demand (docs/api.md)
+// through the built binary: a rotation inside the TTL, then max_age 0 (or
+// Cache-Control: no-cache) gets the new value and version, which later
+// requests get from memory; a flood of forced requests within
+// REFRESH_MIN_INTERVAL costs one read; a failed forced read answers an
+// error, not the old value; and the forced reads are counted in the summary
+// line, EMF and X-Ray.
 func TestFreshOnDemandThroughBinary(t *testing.T) {
 	t.Parallel()
 	f := startTraced(t, "REFRESH_MIN_INTERVAL=300ms")

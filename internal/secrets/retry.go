@@ -15,10 +15,10 @@ import (
 )
 
 // The retry policy of a read. Secrets Manager's quotas are per account and
-// region and shared by the whole fleet (docs/operations.md, "Fleet and quotas"), so a throttle says "come
-// back shortly", not "give up": throttled attempts go on while the read's
-// deadline allows. Other retryable failures keep the SDK's small, fixed
-// number of attempts.
+// region and shared by the whole fleet (docs/operations.md, "Fleet and
+// quotas"), so a throttle says "come back shortly", not "give up":
+// throttled attempts go on while the read's deadline allows. Other
+// retryable failures keep the SDK's small, fixed number of attempts.
 const (
 	// DefaultMaxAttempts is how many attempts a read makes after a
 	// failure that is not a throttle (a 5xx, a reset connection).

@@ -37,8 +37,9 @@ type Secret struct {
 	// VersionID is the VersionId Secrets Manager answered with: which
 	// version the value is, without being a secret itself.
 	VersionID string
-	// fields holds each top-level member rendered as a mask inserts it (docs/api.md): a JSON
-	// string as its text, anything else as its compact JSON literal.
+	// fields holds each top-level member rendered as a mask inserts it
+	// (docs/api.md): a JSON string as its text, anything else as its compact
+	// JSON literal.
 	fields map[string]string
 	// members keeps the raw members, from which the first dotted lookup
 	// indexes the nested ones (nest). Not at read time: most secrets are
