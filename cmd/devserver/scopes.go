@@ -10,6 +10,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/maskresolver/maskresolver/internal/config"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
@@ -119,19 +122,13 @@ func isSuffix(s string) bool {
 
 // scopesDocument is the value of SCOPES for scopes.
 func scopesDocument(scopes []seedScope) (string, error) {
-	type scope struct {
-		RoleARN    string   `json:"role_arn"`
-		ExternalID *string  `json:"external_id,omitempty"`
-		Callers    []string `json:"callers"`
-		Secrets    []string `json:"secrets"`
-	}
-	doc := make(map[string]scope, len(scopes))
+	doc := make(map[string]config.ScopeEntry, len(scopes))
 	for _, sc := range scopes {
 		var pats []string
 		for _, arn := range sc.secrets {
 			pats = append(pats, secretPatterns(arn)...)
 		}
-		doc[sc.name] = scope{RoleARN: sc.roleARN, ExternalID: sc.externalID, Callers: []string{"*"}, Secrets: pats}
+		doc[sc.name] = config.ScopeEntry{RoleARN: sc.roleARN, ExternalID: aws.ToString(sc.externalID), Callers: []string{"*"}, Secrets: pats}
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

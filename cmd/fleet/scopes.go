@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	mrconfig "github.com/maskresolver/maskresolver/internal/config"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
@@ -61,15 +62,9 @@ func setupScopes(srv *smfake.Server, n, size int, nonce []byte) ([]*fleetScope, 
 // scopesVar is the value of SCOPES for scopes: each admits every caller
 // and exactly the secrets of its pool.
 func scopesVar(scopes []*fleetScope) (string, error) {
-	type scope struct {
-		RoleARN    string   `json:"role_arn"`
-		ExternalID string   `json:"external_id"`
-		Callers    []string `json:"callers"`
-		Secrets    []string `json:"secrets"`
-	}
-	doc := make(map[string]scope, len(scopes))
+	doc := make(map[string]mrconfig.ScopeEntry, len(scopes))
 	for _, sc := range scopes {
-		doc[sc.name] = scope{
+		doc[sc.name] = mrconfig.ScopeEntry{
 			RoleARN:    sc.roleARN,
 			ExternalID: sc.externalID,
 			Callers:    []string{"*"},

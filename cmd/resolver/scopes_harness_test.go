@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/maskresolver/maskresolver/internal/answer"
+	"github.com/maskresolver/maskresolver/internal/config"
 	"github.com/maskresolver/maskresolver/internal/smfake"
 )
 
@@ -41,12 +42,7 @@ const (
 )
 
 // scopeSpec is one scope of a document the tests write.
-type scopeSpec struct {
-	RoleARN    string   `json:"role_arn"`
-	ExternalID string   `json:"external_id,omitempty"`
-	Callers    []string `json:"callers"`
-	Secrets    []string `json:"secrets"`
-}
+type scopeSpec = config.ScopeEntry
 
 // scopesDoc is a scopes document: the value of SCOPES, or the
 // SecretString of SCOPES_SECRET_ARN.

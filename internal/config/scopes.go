@@ -13,6 +13,17 @@ import (
 	"strings"
 )
 
+// ScopeEntry is one scope of a scopes document as JSON writes it, for
+// the tools and tests that write documents (the devserver's SCOPES, the
+// fleet's); ParseScopes reads them. It holds an external id in the clear:
+// it is for writing a document, never for logging one.
+type ScopeEntry struct {
+	RoleARN    string   `json:"role_arn"`
+	ExternalID string   `json:"external_id,omitempty"`
+	Callers    []string `json:"callers"`
+	Secrets    []string `json:"secrets"`
+}
+
 // A Scope is a named IAM role, assumed with an optional external id, that
 // reads the secrets of the requests naming it: the analogue of a project's
 // own Secrets Manager connection. Scopes come from ParseScopes.
